@@ -1,0 +1,161 @@
+"""Settings shared by every environment. Everything variable comes from the environment.
+
+Embedded default: SQLite (WAL) in SIYU_DATA_DIR, media on local disk, the task queue on
+SQLite. Set DATABASE_URL and REDIS_URL to run on PostgreSQL and Redis instead.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+
+from .env import env_bool, env_int, env_list, env_path, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+DATA_DIR = env_path("SIYU_DATA_DIR", BASE_DIR / "data")
+MEDIA_ROOT = env_path("SIYU_MEDIA_ROOT", BASE_DIR / "media")
+STATIC_ROOT = env_path("SIYU_STATIC_ROOT", BASE_DIR / "staticfiles")
+
+SECRET_KEY = env_str("SECRET_KEY", "siyu-insecure-development-key-change-me-0123456789abcdef")
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "huey.contrib.djhuey",
+    "ninja",
+    "siyu.core",
+    "siyu.shops",
+    "siyu.accounts",
+    "siyu.catalog",
+    "siyu.storefront",
+    "siyu.console",
+    "siyu.api",
+    "siyu.cli",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "siyu.shops.middleware.ShopMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+# --- database -------------------------------------------------------------------------
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+_database_url = env_str("DATABASE_URL")
+if _database_url:
+    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(DATA_DIR / "siyu.sqlite3"),
+            # WAL lets readers run beside the writer; IMMEDIATE avoids lock upgrades mid-transaction.
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- cache and task queue --------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    HUEY = {
+        "huey_class": "huey.RedisHuey",
+        "name": env_str("SIYU_QUEUE_NAME", "siyu"),
+        "url": REDIS_URL,
+        "immediate": False,
+        "consumer": {"workers": env_int("SIYU_WORKER_THREADS", 4), "worker_type": "thread"},
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "siyu"}}
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "siyu",
+        "filename": str(DATA_DIR / "tasks.sqlite3"),
+        "immediate": False,
+        "consumer": {"workers": env_int("SIYU_WORKER_THREADS", 2), "worker_type": "thread"},
+    }
+
+# Sessions live in a signed cookie: no query per request, nothing to share between app processes.
+SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 60 * 60 * 24 * 30
+LOGIN_URL = "console:login"
+
+# --- i18n -------------------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "siyu" / "locale"]
+TIME_ZONE = env_str("TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+# --- static and media -------------------------------------------------------------------
+STATIC_URL = "/static/"
+MEDIA_URL = "/media/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# The embedded install serves its own media; a scaled one points MEDIA at object storage.
+SIYU_SERVE_MEDIA = env_bool("SIYU_SERVE_MEDIA", True)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
+
+# --- Siyu -------------------------------------------------------------------------------
+SIYU_SMS_BACKEND = env_str("SIYU_SMS_BACKEND", "siyu.accounts.sms.LogSmsBackend")
+SIYU_OTP_TTL_SECONDS = env_int("SIYU_OTP_TTL_SECONDS", 300)
+SIYU_OTP_MAX_PER_PHONE_HOUR = env_int("SIYU_OTP_MAX_PER_PHONE_HOUR", 5)
+SIYU_OTP_MAX_PER_IP_HOUR = env_int("SIYU_OTP_MAX_PER_IP_HOUR", 20)
+SIYU_OTP_MAX_ATTEMPTS = env_int("SIYU_OTP_MAX_ATTEMPTS", 5)
+# Key for personal data at rest (phones, addresses). Defaults to one derived from SECRET_KEY.
+SIYU_DATA_KEY = env_str("SIYU_DATA_KEY")
+SIYU_POSTER_FONT = env_str("SIYU_POSTER_FONT")
+SIYU_SHOP_CACHE_SECONDS = env_int("SIYU_SHOP_CACHE_SECONDS", 30)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "siyu": {"handlers": ["console"], "level": env_str("SIYU_LOG_LEVEL", "INFO")},
+        "huey": {"handlers": ["console"], "level": "INFO"},
+    },
+}

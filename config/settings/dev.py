@@ -1,0 +1,6 @@
+"""The embedded demo: what `make run` uses."""
+
+from .base import *  # noqa: F403
+from .env import env_bool
+
+DEBUG = env_bool("DEBUG", True)

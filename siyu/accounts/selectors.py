@@ -1,0 +1,31 @@
+from siyu.shops.models import Shop
+
+from .models import Address, ApiToken, Shopper, StaffMember
+
+SHOPPER_SESSION_KEY = "shopper_id"
+
+
+def shopper_from_session(session) -> Shopper | None:
+    shopper_id = session.get(SHOPPER_SESSION_KEY)
+    if not shopper_id:
+        return None
+    return Shopper.objects.filter(pk=shopper_id).first()
+
+
+def staff_for_user(*, user, shop: Shop | None) -> StaffMember | None:
+    """The active staff record of a signed-in user for this shop, or None."""
+    if shop is None or not getattr(user, "is_authenticated", False):
+        return None
+    return StaffMember.objects.select_related("shop").filter(user=user, shop=shop, is_active=True).first()
+
+
+def staff_list(*, shop: Shop) -> list[StaffMember]:
+    return list(StaffMember.objects.filter(shop=shop).select_related("user"))
+
+
+def addresses_of(*, shop: Shop, shopper: Shopper) -> list[Address]:
+    return list(Address.objects.filter(shop=shop, shopper=shopper))
+
+
+def tokens_of(*, staff: StaffMember) -> list[ApiToken]:
+    return list(ApiToken.objects.filter(staff=staff, revoked_at__isnull=True).order_by("-id"))

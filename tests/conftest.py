@@ -1,0 +1,49 @@
+import pytest
+
+from siyu.accounts.roles import OPERATOR
+
+from .factories import ShopFactory, make_product, make_shopper, make_staff
+
+
+@pytest.fixture
+def shop(db):
+    return ShopFactory(slug="main", name="私域优选", is_default=True)
+
+
+@pytest.fixture
+def other_shop(db):
+    return ShopFactory(slug="other", name="隔壁小店")
+
+
+@pytest.fixture
+def owner(shop):
+    return make_staff(shop, username="boss")
+
+
+@pytest.fixture
+def operator(shop, owner):
+    return make_staff(shop, role=OPERATOR, username="op")
+
+
+@pytest.fixture
+def shopper(db):
+    return make_shopper("13800138000")
+
+
+@pytest.fixture
+def product(shop):
+    return make_product(shop)
+
+
+@pytest.fixture
+def staff_client(client, owner):
+    client.force_login(owner.user)
+    return client
+
+
+@pytest.fixture
+def shopper_client(client, shopper):
+    session = client.session
+    session["shopper_id"] = shopper.pk
+    session.save()
+    return client
