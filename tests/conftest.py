@@ -2,7 +2,7 @@ import pytest
 
 from siyu.accounts.roles import OPERATOR
 
-from .factories import ShopFactory, make_product, make_shopper, make_staff
+from .factories import ShopFactory, make_product, make_shopper, make_staff, sign_in_shopper
 
 
 @pytest.fixture
@@ -43,7 +43,5 @@ def staff_client(client, owner):
 
 @pytest.fixture
 def shopper_client(client, shopper):
-    session = client.session
-    session["shopper_id"] = shopper.pk
-    session.save()
+    sign_in_shopper(client, shopper)
     return client

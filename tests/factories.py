@@ -74,3 +74,13 @@ def image_upload(name: str = "p.png", size=(300, 200), fmt: str = "PNG", color=(
     buf = io.BytesIO()
     Image.new("RGB", size, color).save(buf, fmt)
     return SimpleUploadedFile(name, buf.getvalue(), content_type=f"image/{fmt.lower()}")
+
+
+def sign_in_shopper(client, shopper: Shopper) -> None:
+    """Put a shopper in the test client's session (sessions are signed cookies)."""
+    from django.conf import settings
+
+    session = client.session
+    session["shopper_id"] = shopper.pk
+    session.save()
+    client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key

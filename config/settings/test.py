@@ -11,6 +11,8 @@ from .env import env_str
 
 _tmp = Path(tempfile.mkdtemp(prefix="siyu-test-"))
 MEDIA_ROOT = _tmp / "media"
+STATIC_ROOT = _tmp / "static"
+STATIC_ROOT.mkdir()
 _test_db = env_str("SIYU_TEST_DATABASE_URL")
 if _test_db:
     DATABASES = {"default": dj_database_url.parse(_test_db)}

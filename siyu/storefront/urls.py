@@ -1,1 +1,21 @@
-urlpatterns = []
+from django.urls import path
+
+from . import views, views_account
+
+app_name = "storefront"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("categories/", views.categories, name="categories"),
+    path("c/<int:category_id>/", views.category, name="category"),
+    path("search/", views.search, name="search"),
+    path("p/<slug:public_id>/", views.product, name="product"),
+    path("p/<slug:public_id>/share/", views.share, name="share"),
+    path("p/<slug:public_id>/poster.png", views.poster, name="poster"),
+    path("login/", views_account.login, name="login"),
+    path("logout/", views_account.logout, name="logout"),
+    path("my/", views_account.my, name="my"),
+    path("my/addresses/", views_account.addresses, name="addresses"),
+    path("my/addresses/new/", views_account.address_edit, name="address_new"),
+    path("my/addresses/<slug:public_id>/", views_account.address_edit, name="address_edit"),
+    path("my/addresses/<slug:public_id>/delete/", views_account.address_remove, name="address_delete"),
+]

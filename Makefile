@@ -1,0 +1,42 @@
+# Siyu: `make run` serves the demo shop; `make test` runs lint, the layering check and the tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PORT
+
+.PHONY: run test lint messages bench-checkout clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+messages: $(VENV)/.installed
+	cd siyu && ../$(BIN)/django-admin compilemessages --ignore=.venv --settings=config.settings.dev --pythonpath=.. >/dev/null
+
+run: $(VENV)/.installed messages
+	$(BIN)/siyu up --port $(PORT)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/python manage.py makemigrations --check --dry-run >/dev/null
+	DJANGO_SETTINGS_MODULE=config.settings.production ALLOWED_HOSTS=shop.example.com \
+	  SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(60))') \
+	  $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+test: $(VENV)/.installed-test messages lint
+	$(BIN)/pytest
+	@if [ -n "$$SIYU_TEST_DATABASE_URL" ]; then \
+	  echo "== again on PostgreSQL ($$SIYU_TEST_DATABASE_URL)"; \
+	  $(BIN)/pytest; \
+	else echo "SIYU_TEST_DATABASE_URL is not set: PostgreSQL run skipped"; fi
+
+clean:
+	rm -rf $(VENV) data media staticfiles

@@ -1,0 +1,47 @@
+"""Small helpers shared by the storefront views."""
+
+import functools
+
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from siyu.accounts.selectors import shopper_from_session
+from siyu.core.errors import NotFound
+
+
+def current_shopper(request):
+    """The signed-in shopper, looked up once per request."""
+    if not hasattr(request, "_shopper"):
+        request._shopper = shopper_from_session(request.session)
+    return request._shopper
+
+
+def not_found_as_404(view):
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound:
+            raise Http404() from None
+
+    return wrapper
+
+
+def shopper_required(view):
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if current_shopper(request) is None:
+            return redirect(f"{reverse('storefront:login')}?next={request.get_full_path()}")
+        return view(request, *args, **kwargs)
+
+    return not_found_as_404(wrapper)
+
+
+def safe_next(request, default: str) -> str:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
+        return target
+    return default
