@@ -86,11 +86,13 @@ class Product(models.Model):
         indexes = [models.Index(fields=["shop", "status", "category"])]
         constraints = [
             models.UniqueConstraint(
-                fields=["shop", "featured_position"], condition=Q(featured_position__isnull=False),
+                fields=["shop", "featured_position"],
+                condition=Q(featured_position__isnull=False),
                 name="featured_slot_unique",
             ),
             models.CheckConstraint(
-                condition=Q(featured_position__isnull=True) | Q(featured_position__gte=1, featured_position__lte=MAX_FEATURED),
+                condition=Q(featured_position__isnull=True)
+                | Q(featured_position__gte=1, featured_position__lte=MAX_FEATURED),
                 name="featured_slot_range",
             ),
         ]

@@ -67,7 +67,9 @@ def _fen(value, field: str, errors: dict, *, optional: bool = False) -> int | No
 # --- categories --------------------------------------------------------------------------
 
 
-def category_create(*, actor: Actor, shop: Shop, name: str, parent_id: int | None = None, position: int = 0) -> Category:
+def category_create(
+    *, actor: Actor, shop: Shop, name: str, parent_id: int | None = None, position: int = 0
+) -> Category:
     _manage(actor, shop)
     errors: dict = {}
     name = _text({"name": name}, "name", 30, errors, required=True)
@@ -108,8 +110,13 @@ def category_delete(*, actor: Actor, category: Category) -> None:
     _manage(actor, category.shop)
     if category.children.exists() or category.products.exists():
         raise Conflict(_("Move its products and sub-categories out first."), code="category_in_use")
-    audit_record(shop_id=category.shop_id, actor=actor_user(actor), action="category.delete", target=category,
-                 data={"name": category.name})
+    audit_record(
+        shop_id=category.shop_id,
+        actor=actor_user(actor),
+        action="category.delete",
+        target=category,
+        data={"name": category.name},
+    )
     category.delete()
 
 
@@ -138,7 +145,9 @@ def _template_fields(data: dict) -> dict:
     return clean
 
 
-def shipping_template_save(*, actor: Actor, shop: Shop, data: dict, template: ShippingTemplate | None = None) -> ShippingTemplate:
+def shipping_template_save(
+    *, actor: Actor, shop: Shop, data: dict, template: ShippingTemplate | None = None
+) -> ShippingTemplate:
     """Create (template=None) or update a shipping template."""
     _manage(actor, shop)
     clean = _template_fields(data)
@@ -239,8 +248,13 @@ def product_update(*, actor: Actor, product: Product, data: dict) -> Product:
     for key, value in clean.items():
         setattr(product, key, value)
     product.save()
-    audit_record(shop_id=product.shop_id, actor=actor_user(actor), action="product.update", target=product,
-                 data={"fields": sorted(clean)})
+    audit_record(
+        shop_id=product.shop_id,
+        actor=actor_user(actor),
+        action="product.update",
+        target=product,
+        data={"fields": sorted(clean)},
+    )
     return product
 
 
@@ -256,8 +270,11 @@ def product_set_status(*, actor: Actor, product: Product, status: str, reason: s
     if status == product.status:
         return product
     if status not in PRODUCT_TRANSITIONS.get(product.status, set()):
-        raise Conflict(_("This status change is not allowed."), code="bad_transition",
-                       detail={"from": product.status, "to": status})
+        raise Conflict(
+            _("This status change is not allowed."),
+            code="bad_transition",
+            detail={"from": product.status, "to": status},
+        )
     if status == ProductStatus.ON_SALE:
         if not product.skus.filter(is_active=True, price__gt=0).exists():
             raise Conflict(_("Give at least one SKU a price before putting it on sale."), code="no_price")
@@ -267,8 +284,13 @@ def product_set_status(*, actor: Actor, product: Product, status: str, reason: s
         if status != ProductStatus.ON_SALE:
             product.featured_position = None
         product.save(update_fields=["status", "featured_position", "updated_at"])
-        audit_record(shop_id=product.shop_id, actor=actor_user(actor), action="product.status", target=product,
-                     data={"from": before, "to": status, "reason": reason[:200]})
+        audit_record(
+            shop_id=product.shop_id,
+            actor=actor_user(actor),
+            action="product.status",
+            target=product,
+            data={"from": before, "to": status, "reason": reason[:200]},
+        )
     return product
 
 
@@ -310,8 +332,14 @@ def product_set_specs(*, actor: Actor, product: Product, specs: list[dict]) -> l
         for key, values in wanted.items():
             sku = existing.get(key)
             if sku is None:
-                Sku.objects.create(shop_id=product.shop_id, product=product, spec_key=key, spec_values=values,
-                                   price=seed_price, stock=0)
+                Sku.objects.create(
+                    shop_id=product.shop_id,
+                    product=product,
+                    spec_key=key,
+                    spec_values=values,
+                    price=seed_price,
+                    stock=0,
+                )
             elif not sku.is_active:
                 Sku.objects.filter(pk=sku.pk).update(is_active=True)
         product.skus.exclude(spec_key__in=list(wanted)).update(is_active=False)
@@ -372,8 +400,13 @@ def sku_update_many(*, actor: Actor, product: Product, rows: list[dict]) -> list
     with transaction.atomic():
         Sku.objects.bulk_update(updates, ["price", "list_price", "cost_price", "stock", "code", "is_active"])
         _refresh_prices(product)
-        audit_record(shop_id=product.shop_id, actor=actor_user(actor), action="sku.update", target=product,
-                     data={"skus": [s.pk for s in updates]})
+        audit_record(
+            shop_id=product.shop_id,
+            actor=actor_user(actor),
+            action="sku.update",
+            target=product,
+            data={"skus": [s.pk for s in updates]},
+        )
     return list(product.skus.all())
 
 
@@ -385,8 +418,13 @@ def sku_adjust_stock(*, actor: Actor, sku: Sku, delta: int, reason: str = "") ->
     changed = Sku.objects.filter(pk=sku.pk, stock__gte=max(0, -delta)).update(stock=F("stock") + delta)
     if not changed:
         raise Conflict(_("Not enough stock."), code="insufficient_stock", detail={"sku": sku.pk})
-    audit_record(shop_id=sku.shop_id, actor=actor_user(actor), action="sku.stock", target=sku,
-                 data={"delta": delta, "reason": reason[:200]})
+    audit_record(
+        shop_id=sku.shop_id,
+        actor=actor_user(actor),
+        action="sku.stock",
+        target=sku,
+        data={"delta": delta, "reason": reason[:200]},
+    )
     return Sku.objects.values_list("stock", flat=True).get(pk=sku.pk)
 
 

@@ -21,7 +21,9 @@ class Shop(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["host"], condition=~models.Q(host=""), name="shop_host_unique"),
-            models.UniqueConstraint(fields=["is_default"], condition=models.Q(is_default=True), name="one_default_shop"),
+            models.UniqueConstraint(
+                fields=["is_default"], condition=models.Q(is_default=True), name="one_default_shop"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -36,8 +36,11 @@ def shop_for_request(*, host: str, slug: str | None) -> Shop | None:
 
 def _by_host_or_default(host: str) -> Shop | None:
     """One query: the shop on this host if there is one, else the default shop."""
-    rows = list(Shop.objects.filter(Q(host=host) | Q(is_default=True))[:2]) if host else list(
-        Shop.objects.filter(is_default=True)[:1])
+    rows = (
+        list(Shop.objects.filter(Q(host=host) | Q(is_default=True))[:2])
+        if host
+        else list(Shop.objects.filter(is_default=True)[:1])
+    )
     return next((s for s in rows if s.host == host), rows[0] if rows else None)
 
 

@@ -54,7 +54,9 @@ def shop_update_profile(*, actor: Actor, shop: Shop, data: dict) -> Shop:
     if errors:
         raise InvalidInput(detail=errors)
     shop.save()
-    audit_record(shop_id=shop.pk, actor=actor_user(actor), action="shop.update", target=shop, data={"fields": sorted(data)})
+    audit_record(
+        shop_id=shop.pk, actor=actor_user(actor), action="shop.update", target=shop, data={"fields": sorted(data)}
+    )
     shop_forget(shop)
     return shop
 

@@ -58,8 +58,9 @@ def poster_png(*, product, shop, share_url: str) -> bytes:
     canvas = Image.new("RGB", (WIDTH, HEIGHT), "white")
     photo = _product_image(product)
     side = min(photo.size)
-    photo = photo.crop(((photo.width - side) // 2, (photo.height - side) // 2,
-                        (photo.width + side) // 2, (photo.height + side) // 2)).resize((WIDTH, WIDTH))
+    photo = photo.crop(
+        ((photo.width - side) // 2, (photo.height - side) // 2, (photo.width + side) // 2, (photo.height + side) // 2)
+    ).resize((WIDTH, WIDTH))
     canvas.paste(photo, (0, 0))
     draw = ImageDraw.Draw(canvas)
     top = WIDTH + 24
@@ -69,8 +70,12 @@ def poster_png(*, product, shop, share_url: str) -> bytes:
     price = "¥" + format_yuan(product.price_min)
     draw.text((32, top + 104), price, fill=ACCENT, font=_font(52))
     if product.list_price and product.list_price > product.price_min:
-        draw.text((40 + draw.textlength(price, font=_font(52)), top + 124), "¥" + format_yuan(product.list_price),
-                  fill=(150, 150, 150), font=_font(26))
+        draw.text(
+            (40 + draw.textlength(price, font=_font(52)), top + 124),
+            "¥" + format_yuan(product.list_price),
+            fill=(150, 150, 150),
+            font=_font(26),
+        )
     draw.text((32, HEIGHT - 60), shop.name, fill=(110, 110, 110), font=_font(26))
     qr = _qr(share_url, 230)
     canvas.paste(qr, (WIDTH - 230 - 28, top))

@@ -9,7 +9,13 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from siyu.catalog.selectors import categories_tree, category_get, product_for_shopper, products_featured, products_on_sale
+from siyu.catalog.selectors import (
+    categories_tree,
+    category_get,
+    product_for_shopper,
+    products_featured,
+    products_on_sale,
+)
 from siyu.core.money import format_yuan
 
 from .helpers import current_shopper, not_found_as_404
@@ -26,11 +32,15 @@ def _page(request, queryset):
 @require_GET
 def home(request):
     shop = request.shop
-    return render(request, "storefront/home.html", {
-        "featured": products_featured(shop=shop),
-        "categories": categories_tree(shop=shop),
-        "latest": list(products_on_sale(shop=shop)[:10]),
-    })
+    return render(
+        request,
+        "storefront/home.html",
+        {
+            "featured": products_featured(shop=shop),
+            "categories": categories_tree(shop=shop),
+            "latest": list(products_on_sale(shop=shop)[:10]),
+        },
+    )
 
 
 @require_GET
@@ -60,16 +70,26 @@ def search(request):
 def product(request, public_id: str):
     item = product_for_shopper(shop=request.shop, public_id=public_id)
     skus = [
-        {"id": s.pk, "values": s.spec_values, "price": s.price, "price_text": format_yuan(s.price),
-         "list_price_text": format_yuan(s.list_price), "stock": s.stock}
+        {
+            "id": s.pk,
+            "values": s.spec_values,
+            "price": s.price,
+            "price_text": format_yuan(s.price),
+            "list_price_text": format_yuan(s.list_price),
+            "stock": s.stock,
+        }
         for s in item.active_skus
     ]
-    return render(request, "storefront/product.html", {
-        "product": item,
-        "skus": skus,
-        "in_stock": any(s.stock > 0 for s in item.active_skus),
-        "on_sale": item.status == "on_sale",
-    })
+    return render(
+        request,
+        "storefront/product.html",
+        {
+            "product": item,
+            "skus": skus,
+            "in_stock": any(s.stock > 0 for s in item.active_skus),
+            "on_sale": item.status == "on_sale",
+        },
+    )
 
 
 def _share_url(request, item, code: str) -> str:
@@ -90,9 +110,15 @@ def _sharer_code(request) -> str:
 def share(request, public_id: str):
     item = product_for_shopper(shop=request.shop, public_id=public_id)
     code = _sharer_code(request)
-    return render(request, "storefront/share.html", {
-        "product": item, "share_url": _share_url(request, item, code), "ref": code,
-    })
+    return render(
+        request,
+        "storefront/share.html",
+        {
+            "product": item,
+            "share_url": _share_url(request, item, code),
+            "ref": code,
+        },
+    )
 
 
 @require_GET

@@ -52,9 +52,14 @@ def logout(request):
 @shopper_required
 def my(request):
     shopper = current_shopper(request)
-    return render(request, "storefront/my.html", {
-        "shopper": shopper, "addresses": addresses_of(shop=request.shop, shopper=shopper)[:1],
-    })
+    return render(
+        request,
+        "storefront/my.html",
+        {
+            "shopper": shopper,
+            "addresses": addresses_of(shop=request.shop, shopper=shopper)[:1],
+        },
+    )
 
 
 @shopper_required
@@ -85,8 +90,9 @@ def address_edit(request, public_id: str | None = None):
             return redirect(safe_next(request, reverse("storefront:addresses")))
         except DomainError as exc:
             errors, status = {"form": exc.message, **exc.detail}, exc.status
-    return render(request, "storefront/address_form.html",
-                  {"address": address, "data": data, "errors": errors}, status=status)
+    return render(
+        request, "storefront/address_form.html", {"address": address, "data": data, "errors": errors}, status=status
+    )
 
 
 @shopper_required

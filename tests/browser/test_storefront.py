@@ -15,10 +15,16 @@ def live_shop():
     shop = ShopFactory(slug="main", name="私域优选", slogan="好物分享给朋友", is_default=True)
     owner = make_staff(shop, username="boss")
     cat = CategoryFactory(shop=shop, name="服饰")
-    shirt = catalog.product_create(actor=owner, shop=shop, data={
-        "name": "纯棉圆领T恤", "price": "59.00", "category_id": cat.pk, "selling_points": ["新疆长绒棉"]})
-    catalog.product_set_specs(actor=owner, product=shirt, specs=[
-        {"name": "颜色", "values": ["白色", "黑色"]}, {"name": "尺码", "values": ["M", "L"]}])
+    shirt = catalog.product_create(
+        actor=owner,
+        shop=shop,
+        data={"name": "纯棉圆领T恤", "price": "59.00", "category_id": cat.pk, "selling_points": ["新疆长绒棉"]},
+    )
+    catalog.product_set_specs(
+        actor=owner,
+        product=shirt,
+        specs=[{"name": "颜色", "values": ["白色", "黑色"]}, {"name": "尺码", "values": ["M", "L"]}],
+    )
     rows = []
     for sku in shirt.skus.filter(is_active=True):
         black_l = sku.spec_values == ["黑色", "L"]

@@ -10,7 +10,14 @@ from siyu.accounts.models import Address, Shopper
 from siyu.catalog import services as catalog
 from siyu.catalog.models import ProductStatus, Sku
 
-from ..factories import CategoryFactory, ShippingTemplateFactory, image_upload, make_product, make_shopper, sign_in_shopper
+from ..factories import (
+    CategoryFactory,
+    ShippingTemplateFactory,
+    image_upload,
+    make_product,
+    make_shopper,
+    sign_in_shopper,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -21,18 +28,39 @@ def catalogue(shop, owner):
     tea = CategoryFactory(shop=shop, name="茶饮")
     green = CategoryFactory(shop=shop, name="绿茶", parent=tea)
     template = ShippingTemplateFactory(shop=shop)
-    products = [make_product(shop, name=f"明前龙井{i}", category=green, price=5900 + i, shipping_template=template)
-                for i in range(10)]
-    shirt = catalog.product_create(actor=owner, shop=shop, data={
-        "name": "纯棉T恤", "price": "59.00", "stock": 0, "category_id": tea.pk,
-        "selling_points": ["新疆长绒棉", "不起球"], "shipping_template_id": template.pk,
-    })
-    catalog.product_set_specs(actor=owner, product=shirt, specs=[
-        {"name": "颜色", "values": ["白", "黑"]}, {"name": "尺码", "values": ["M", "L"]}])
-    catalog.sku_update_many(actor=owner, product=shirt, rows=[
-        {"id": s.pk, "price": "69.00" if s.spec_values == ["黑", "L"] else "59.00",
-         "stock": 0 if s.spec_values == ["白", "M"] else 5}
-        for s in shirt.skus.filter(is_active=True)])
+    products = [
+        make_product(shop, name=f"明前龙井{i}", category=green, price=5900 + i, shipping_template=template)
+        for i in range(10)
+    ]
+    shirt = catalog.product_create(
+        actor=owner,
+        shop=shop,
+        data={
+            "name": "纯棉T恤",
+            "price": "59.00",
+            "stock": 0,
+            "category_id": tea.pk,
+            "selling_points": ["新疆长绒棉", "不起球"],
+            "shipping_template_id": template.pk,
+        },
+    )
+    catalog.product_set_specs(
+        actor=owner,
+        product=shirt,
+        specs=[{"name": "颜色", "values": ["白", "黑"]}, {"name": "尺码", "values": ["M", "L"]}],
+    )
+    catalog.sku_update_many(
+        actor=owner,
+        product=shirt,
+        rows=[
+            {
+                "id": s.pk,
+                "price": "69.00" if s.spec_values == ["黑", "L"] else "59.00",
+                "stock": 0 if s.spec_values == ["白", "M"] else 5,
+            }
+            for s in shirt.skus.filter(is_active=True)
+        ],
+    )
     catalog.product_set_main_image(actor=owner, product=shirt, upload=image_upload(size=(900, 900)))
     catalog.product_add_image(actor=owner, product=shirt, upload=image_upload(color=(0, 90, 200)))
     catalog.product_set_status(actor=owner, product=shirt, status=ProductStatus.ON_SALE)
@@ -62,7 +90,9 @@ def test_product_page_within_four_queries_and_hides_cost(client, shop, catalogue
     assert "7-day no-reason returns" in html or "七天无理由" in html or "7天无理由" in html
 
 
-def test_product_page_with_signed_in_shopper_stays_within_four(shopper_client, catalogue, django_assert_max_num_queries):
+def test_product_page_with_signed_in_shopper_stays_within_four(
+    shopper_client, catalogue, django_assert_max_num_queries
+):
     with django_assert_max_num_queries(4):
         assert shopper_client.get(f"/p/{catalogue['shirt'].public_id}/").status_code == 200
 
@@ -140,8 +170,14 @@ def test_my_requires_sign_in(client, shop):
 
 
 def test_address_crud_and_isolation(shopper_client, shop, shopper):
-    data = {"recipient": "张三", "phone": "13800138000", "province": "浙江省", "city": "杭州市",
-            "district": "西湖区", "detail": "文三路 1 号"}
+    data = {
+        "recipient": "张三",
+        "phone": "13800138000",
+        "province": "浙江省",
+        "city": "杭州市",
+        "district": "西湖区",
+        "detail": "文三路 1 号",
+    }
     assert shopper_client.post("/my/addresses/new/", data).status_code == 302
     address = Address.objects.get(shopper=shopper)
     assert address.is_default
@@ -160,8 +196,17 @@ def test_address_crud_and_isolation(shopper_client, shop, shopper):
 def test_address_phone_and_detail_are_encrypted_at_rest(shopper_client, shop, shopper):
     from django.db import connection
 
-    shopper_client.post("/my/addresses/new/", {"recipient": "李四", "phone": "13700001111", "province": "广东省",
-                                               "city": "深圳市", "district": "南山区", "detail": "科技园 8 栋"})
+    shopper_client.post(
+        "/my/addresses/new/",
+        {
+            "recipient": "李四",
+            "phone": "13700001111",
+            "province": "广东省",
+            "city": "深圳市",
+            "district": "南山区",
+            "detail": "科技园 8 栋",
+        },
+    )
     with connection.cursor() as cur:
         cur.execute("SELECT phone, detail FROM accounts_address")
         phone, detail = cur.fetchone()
