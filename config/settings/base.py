@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "siyu.shops",
     "siyu.accounts",
     "siyu.catalog",
+    "siyu.orders",
+    "siyu.payments",
     "siyu.storefront",
     "siyu.console",
     "siyu.api",
@@ -148,6 +150,34 @@ SIYU_OTP_MAX_ATTEMPTS = env_int("SIYU_OTP_MAX_ATTEMPTS", 5)
 SIYU_DATA_KEY = env_str("SIYU_DATA_KEY")
 SIYU_POSTER_FONT = env_str("SIYU_POSTER_FONT")
 SIYU_SHOP_CACHE_SECONDS = env_int("SIYU_SHOP_CACHE_SECONDS", 30)
+SIYU_ORDER_PAY_MINUTES = env_int("SIYU_ORDER_PAY_MINUTES", 30)
+SIYU_AUTO_CONFIRM_DAYS = env_int("SIYU_AUTO_CONFIRM_DAYS", 10)
+SIYU_NO_REASON_RETURN_DAYS = 7
+# Payments. The sandbox is a local stand-in (on by default, off in production unless asked for).
+SIYU_SANDBOX_PAYMENTS = env_bool("SIYU_SANDBOX_PAYMENTS", True)
+
+
+def _provider_config(prefix: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict:
+    """SIYU_WECHATPAY_MCHID=… → {"mchid": …}; PEM keys may be given as *_FILE paths instead.
+    A provider is on only when all its required values are set."""
+    config = {}
+    for key in required + optional:
+        value = env_str(f"{prefix}_{key.upper()}")
+        path = env_str(f"{prefix}_{key.upper()}_FILE")
+        if path:
+            value = Path(path).read_text()
+        if value:
+            config[key] = value
+    return config if all(k in config for k in required) else {}
+
+
+SIYU_WECHATPAY = _provider_config(
+    "SIYU_WECHATPAY",
+    ("mchid", "appid", "private_key", "cert_serial_no", "apiv3_key", "public_key", "public_key_id"),
+    ("notify_url",),
+)
+SIYU_ALIPAY = _provider_config("SIYU_ALIPAY", ("app_id", "private_key", "alipay_public_key"), ("seller_id", "notify_url"))
+SIYU_QUALITY_CLAIM_DAYS = env_int("SIYU_QUALITY_CLAIM_DAYS", 30)
 
 LOGGING = {
     "version": 1,

@@ -1,3 +1,4 @@
+from siyu.core.errors import NotFound
 from siyu.shops.models import Shop
 
 from .models import Address, ApiToken, Shopper, StaffMember
@@ -27,5 +28,22 @@ def addresses_of(*, shop: Shop, shopper: Shopper) -> list[Address]:
     return list(Address.objects.filter(shop=shop, shopper=shopper))
 
 
+def address_get(*, shop: Shop, shopper: Shopper, public_id: str) -> Address:
+    """One of the shopper's own addresses in this shop; anyone else's is simply not found."""
+    address = Address.objects.filter(shop=shop, shopper=shopper, public_id=public_id).first()
+    if address is None:
+        raise NotFound(detail={"address": public_id})
+    return address
+
+
 def tokens_of(*, staff: StaffMember) -> list[ApiToken]:
     return list(ApiToken.objects.filter(staff=staff, revoked_at__isnull=True).order_by("-id"))
+
+
+def staff_get(*, shop: Shop, staff_id: int) -> StaffMember:
+    from siyu.core.errors import NotFound
+
+    member = StaffMember.objects.select_related("user", "shop").filter(shop=shop, pk=staff_id).first()
+    if member is None:
+        raise NotFound(detail={"staff": staff_id})
+    return member

@@ -270,6 +270,11 @@ def token_revoke(*, actor: StaffMember, token_id: int) -> None:
     ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
 
 
+def token_revoke_shopper(*, shopper: Shopper, token_id: int) -> None:
+    """A shopper signs a token of their own out (logout)."""
+    ApiToken.objects.filter(pk=token_id, shopper=shopper, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
 def token_authenticate(*, key: str) -> ApiToken | None:
     if not key or not key.startswith("sy_") or len(key) > 80:
         return None

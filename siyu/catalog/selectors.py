@@ -75,7 +75,9 @@ def product_for_staff(*, shop: Shop, public_id: str) -> Product:
     return product
 
 
-def products_for_staff(*, shop: Shop, status: str = "", category_id: int | None = None, q: str = "") -> QuerySet[Product]:
+def products_for_staff(
+    *, shop: Shop, status: str = "", category_id: int | None = None, q: str = ""
+) -> QuerySet[Product]:
     qs = Product.objects.filter(shop=shop).select_related("category").annotate(stock_total=Sum("skus__stock"))
     if status:
         qs = qs.filter(status=status)
@@ -106,3 +108,18 @@ def catalog_counts(*, shop: Shop) -> dict:
         "skus_sold_out": sold_out,
         "categories": Category.objects.filter(shop=shop).count(),
     }
+
+
+def shipping_template_get(*, shop: Shop, template_id: int) -> ShippingTemplate:
+    template = ShippingTemplate.objects.filter(shop=shop, pk=template_id).first()
+    if template is None:
+        raise NotFound(detail={"shipping_template": template_id})
+    return template
+
+
+def return_policy_counts(*, shop: Shop) -> dict[str, int]:
+    """How many products use each return policy, from one query."""
+    from django.db.models import Count
+
+    rows = Product.objects.filter(shop=shop).values("return_policy").annotate(n=Count("id")).order_by()
+    return {row["return_policy"]: row["n"] for row in rows}

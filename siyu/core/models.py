@@ -20,3 +20,24 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target_type}:{self.target_id}"
+
+
+class OutboxEvent(models.Model):
+    """Something that happened, written in the same transaction as the change itself.
+
+    The worker hands each event to its subscribers after commit; a broker outage only delays it.
+    """
+
+    shop_id = models.BigIntegerField(null=True, db_index=True)
+    topic = models.CharField(max_length=60, db_index=True)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.topic}#{self.pk}"

@@ -1,0 +1,158 @@
+"""Storefront endpoints: what a shopper's app or page reads, plus sign-in and the shopper's own data."""
+
+import ipaddress
+
+from django.middleware.csrf import get_token, rotate_token
+from ninja import Query, Router
+from ninja.responses import Status
+
+from siyu.accounts.selectors import SHOPPER_SESSION_KEY, address_get, addresses_of
+from siyu.accounts.services import (
+    address_create,
+    address_delete,
+    address_update,
+    otp_request,
+    shopper_sign_in,
+    shopper_update_profile,
+    token_issue,
+    token_revoke_shopper,
+)
+from siyu.catalog.selectors import categories_tree, product_for_shopper, products_featured, products_on_sale
+
+from .auth import shopper_auth
+from .schemas import ERRORS, page_of
+from .storefront_schemas import (
+    AddressDetailOut,
+    AddressIn,
+    AddressOut,
+    CategoryTreeOut,
+    CsrfOut,
+    HomeOut,
+    LoginIn,
+    LoginOut,
+    MeOut,
+    MePatchIn,
+    OtpIn,
+    OtpOut,
+    ProductDetailOut,
+    ProductFilterIn,
+    ProductPage,
+    ShopOut,
+)
+
+router = Router(tags=["storefront"])
+
+
+def _client_ip(request) -> str | None:
+    raw = request.META.get("REMOTE_ADDR") or ""
+    try:
+        return str(ipaddress.ip_address(raw))
+    except ValueError:
+        return None
+
+
+# --- the shop and its catalogue ----------------------------------------------------------
+
+
+@router.get("/shop", response={200: ShopOut, **ERRORS})
+def shop_profile(request):
+    return request.shop
+
+
+@router.get("/home", response={200: HomeOut, **ERRORS})
+def home(request):
+    return {
+        "shop": request.shop,
+        "featured": products_featured(shop=request.shop),
+        "categories": categories_tree(shop=request.shop),
+    }
+
+
+@router.get("/categories", response={200: list[CategoryTreeOut], **ERRORS})
+def categories(request):
+    return categories_tree(shop=request.shop)
+
+
+@router.get("/products", response={200: ProductPage, **ERRORS})
+def products(request, filters: Query[ProductFilterIn]):
+    qs = products_on_sale(shop=request.shop, category_id=filters.category, q=filters.q)
+    return page_of(qs, filters)
+
+
+@router.get("/products/{public_id}", response={200: ProductDetailOut, **ERRORS})
+def product_detail(request, public_id: str):
+    return product_for_shopper(shop=request.shop, public_id=public_id)
+
+
+# --- sign-in -----------------------------------------------------------------------------
+
+
+@router.get("/csrf", response={200: CsrfOut})
+def csrf(request):
+    """The token to send as X-CSRFToken with unsafe requests signed in by session cookie."""
+    return {"csrf_token": get_token(request)}
+
+
+@router.post("/auth/otp", response={202: OtpOut, **ERRORS})
+def auth_otp(request, data: OtpIn):
+    challenge = otp_request(phone=data.phone, ip=_client_ip(request))
+    return Status(202, challenge)
+
+
+@router.post("/auth/login", response={200: LoginOut, **ERRORS})
+def auth_login(request, data: LoginIn):
+    shopper = shopper_sign_in(phone=data.phone, code=data.code)
+    _token, key = token_issue(shop=request.shop, shopper=shopper, name="storefront login")
+    # A new session key at sign-in, so a planted session cannot be taken over (fixation).
+    request.session.cycle_key()
+    request.session[SHOPPER_SESSION_KEY] = shopper.pk
+    rotate_token(request)
+    return {"token": key, "shopper": shopper}
+
+
+@router.post("/auth/logout", auth=shopper_auth, response={204: None, **ERRORS})
+def auth_logout(request):
+    token = getattr(request, "api_token", None)
+    if token is not None:
+        token_revoke_shopper(shopper=request.auth, token_id=token.pk)
+    request.session.pop(SHOPPER_SESSION_KEY, None)
+    return Status(204, None)
+
+
+# --- the shopper's own data --------------------------------------------------------------
+
+
+@router.get("/me", auth=shopper_auth, response={200: MeOut, **ERRORS})
+def me(request):
+    return request.auth
+
+
+@router.patch("/me", auth=shopper_auth, response={200: MeOut, **ERRORS})
+def me_update(request, data: MePatchIn):
+    return shopper_update_profile(shopper=request.auth, nickname=data.nickname)
+
+
+@router.get("/me/addresses", auth=shopper_auth, response={200: list[AddressOut], **ERRORS})
+def address_list(request):
+    return addresses_of(shop=request.shop, shopper=request.auth)
+
+
+@router.post("/me/addresses", auth=shopper_auth, response={201: AddressDetailOut, **ERRORS})
+def address_add(request, data: AddressIn):
+    return Status(201, address_create(shop=request.shop, shopper=request.auth, data=data.dict()))
+
+
+@router.get("/me/addresses/{public_id}", auth=shopper_auth, response={200: AddressDetailOut, **ERRORS})
+def address_detail(request, public_id: str):
+    return address_get(shop=request.shop, shopper=request.auth, public_id=public_id)
+
+
+@router.put("/me/addresses/{public_id}", auth=shopper_auth, response={200: AddressDetailOut, **ERRORS})
+def address_change(request, data: AddressIn, public_id: str):
+    return address_update(shop=request.shop, shopper=request.auth, public_id=public_id, data=data.dict())
+
+
+@router.delete("/me/addresses/{public_id}", auth=shopper_auth, response={204: None, **ERRORS})
+def address_remove(request, public_id: str):
+    address_delete(shop=request.shop, shopper=request.auth, public_id=public_id)
+    return Status(204, None)

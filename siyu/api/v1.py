@@ -1,0 +1,25 @@
+"""The REST API, version 1: one NinjaAPI with a storefront and a console router."""
+
+from ninja import NinjaAPI
+
+from . import console, console_catalog, storefront
+from .errors import install_error_handlers
+
+api = NinjaAPI(
+    title="Siyu API",
+    version="1",
+    description=(
+        "Storefront (shoppers) and console (staff) endpoints. Money is integer fen (1/100 yuan). "
+        "Sign in with `Authorization: Bearer sy_…` (a token works only on its own shop) or with the "
+        "session cookie, sending X-CSRFToken on unsafe methods. Every error body is "
+        '{"code", "message", "detail"}.'
+    ),
+    urls_namespace="api",
+    openapi_url="/openapi.json",
+    docs_url=None,  # the docs page lives at /api/docs, outside the versioned prefix
+)
+install_error_handlers(api)
+api.add_router("/storefront/", storefront.router)
+# The console is one router; its catalogue half lives in its own module to keep modules small.
+console.router.add_router("", console_catalog.router)
+api.add_router("/console/", console.router)

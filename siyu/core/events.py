@@ -1,0 +1,85 @@
+"""The transactional outbox: record typed events with the change, hand them to subscribers later.
+
+A lower domain records `event_record(topic=..., payload=...)` inside its transaction. A higher domain
+subscribes with `@subscribe("order.paid")` (registered in its AppConfig.ready). Handlers run in the
+worker, one event at a time under a row lock, and must be idempotent: a crash between the handler
+and marking the event done delivers it again.
+"""
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import OutboxEvent
+
+logger = logging.getLogger("siyu.events")
+_handlers: dict[str, list[Callable[[OutboxEvent], None]]] = defaultdict(list)
+
+TOPICS = {
+    "order.placed",
+    "order.paid",
+    "order.shipped",
+    "order.completed",
+    "order.cancelled",
+    "order.refunded",
+}
+
+
+def subscribe(topic: str):
+    if topic not in TOPICS:
+        raise ValueError(f"unknown topic {topic}")
+
+    def register(func):
+        if func not in _handlers[topic]:
+            _handlers[topic].append(func)
+        return func
+
+    return register
+
+
+def event_record(*, topic: str, shop_id: int | None, payload: dict) -> OutboxEvent:
+    if topic not in TOPICS:
+        raise ValueError(f"unknown topic {topic}")
+    event = OutboxEvent.objects.create(topic=topic, shop_id=shop_id, payload=payload)
+    transaction.on_commit(lambda: _enqueue(event.pk))
+    return event
+
+
+def _enqueue(event_id: int) -> None:
+    from .tasks import outbox_dispatch
+
+    try:
+        outbox_dispatch(event_id)
+    except Exception:  # noqa: BLE001 - a queue outage must not fail the request; the sweep retries
+        logger.exception("could not enqueue event %s; the sweep will pick it up", event_id)
+
+
+def event_dispatch(*, event_id: int) -> bool:
+    """Run the subscribers of one event once. Returns False if it was already done or is busy."""
+    with transaction.atomic():
+        event = OutboxEvent.objects.select_for_update(skip_locked=True).filter(
+            pk=event_id, dispatched_at__isnull=True
+        ).first()
+        if event is None:
+            return False
+        try:
+            with transaction.atomic():
+                for handler in _handlers.get(event.topic, []):
+                    handler(event)
+        except Exception as exc:  # noqa: BLE001 - recorded and retried by the sweep
+            OutboxEvent.objects.filter(pk=event.pk).update(attempts=event.attempts + 1, last_error=repr(exc)[:2000])
+            logger.exception("event %s failed", event)
+            return False
+        OutboxEvent.objects.filter(pk=event.pk).update(dispatched_at=timezone.now(), attempts=event.attempts + 1)
+    return True
+
+
+def events_pending(*, limit: int = 500) -> list[int]:
+    return list(
+        OutboxEvent.objects.filter(dispatched_at__isnull=True, attempts__lt=20)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )

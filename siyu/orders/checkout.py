@@ -1,0 +1,218 @@
+"""Cart and checkout. Prices, postage and totals are computed here, from the database, only."""
+
+import re
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from siyu.accounts.models import Address, Shopper
+from siyu.catalog.models import ProductStatus, ReturnPolicy, Sku
+from siyu.catalog.shipping import shipping_fee
+from siyu.core.errors import Conflict, InvalidInput, NotFound
+from siyu.core.events import event_record
+from siyu.core.ids import public_id
+from siyu.shops.models import Shop
+
+from .lifecycle import timeline_add
+from .models import CartLine, Order, OrderLine
+
+MAX_QUANTITY = 999
+MAX_LINES = 50
+KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+@dataclass
+class QuoteLine:
+    sku: Sku
+    quantity: int
+
+    @property
+    def line_total(self) -> int:
+        return self.sku.price * self.quantity
+
+
+@dataclass
+class Quote:
+    lines: list[QuoteLine]
+    subtotal: int
+    shipping_fee: int
+    discount: int = 0
+    needs_no_returns_confirmation: bool = False
+    problems: dict = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return self.subtotal + self.shipping_fee - self.discount
+
+
+def _items_clean(items) -> dict[int, int]:
+    if not isinstance(items, list | tuple) or not items or len(items) > MAX_LINES:
+        raise InvalidInput(_("Choose between 1 and 50 items."), detail={"items": "1 to 50 lines"})
+    wanted: dict[int, int] = defaultdict(int)
+    for item in items:
+        try:
+            sku_id, quantity = int(item["sku"]), int(item["quantity"])
+        except (KeyError, TypeError, ValueError):
+            raise InvalidInput(detail={"items": "each item needs a sku id and a quantity"}) from None
+        if not 1 <= quantity <= MAX_QUANTITY:
+            raise InvalidInput(detail={"quantity": f"1 to {MAX_QUANTITY}"})
+        wanted[sku_id] += quantity
+    if any(q > MAX_QUANTITY for q in wanted.values()):
+        raise InvalidInput(detail={"quantity": f"1 to {MAX_QUANTITY}"})
+    return dict(wanted)
+
+
+def order_quote(*, shop: Shop, items, province: str = "") -> Quote:
+    """Price a basket: current SKU prices, postage per shipping template (remote surcharge by province)."""
+    wanted = _items_clean(items)
+    skus = {
+        s.pk: s
+        for s in Sku.objects.filter(shop=shop, pk__in=wanted).select_related("product", "product__shipping_template")
+    }
+    problems = {}
+    lines = []
+    for sku_id, quantity in wanted.items():
+        sku = skus.get(sku_id)
+        if sku is None or not sku.is_active or sku.product.status != ProductStatus.ON_SALE:
+            problems[str(sku_id)] = "not for sale"
+        elif sku.stock < quantity:
+            problems[str(sku_id)] = f"only {sku.stock} left"
+        else:
+            lines.append(QuoteLine(sku=sku, quantity=quantity))
+    by_template = defaultdict(int)
+    templates = {}
+    for line in lines:
+        template = line.sku.product.shipping_template
+        key = template.pk if template else None
+        templates[key] = template
+        by_template[key] += line.line_total
+    fee = sum(shipping_fee(templates[k], subtotal=v, province=province) for k, v in by_template.items())
+    return Quote(
+        lines=lines,
+        subtotal=sum(line.line_total for line in lines),
+        shipping_fee=fee,
+        needs_no_returns_confirmation=any(ln.sku.product.return_policy == ReturnPolicy.NO_RETURNS for ln in lines),
+        problems=problems,
+    )
+
+
+def _order_number() -> str:
+    return timezone.localdate().strftime("%Y%m%d") + f"{secrets.randbelow(10**12):012d}"
+
+
+def order_place(
+    *,
+    shop: Shop,
+    shopper: Shopper,
+    items,
+    address_id: str,
+    idempotency_key: str,
+    note: str = "",
+    confirm_no_returns: bool = False,
+    ref_code: str = "",
+    from_cart: bool = False,
+) -> Order:
+    """Place an order and reserve its stock with one conditional UPDATE per SKU (in id order).
+
+    Resubmitting the same idempotency key returns the order it made. Anything price-like a client
+    sends is never read: prices come from the SKUs, postage from the templates.
+    """
+    if not KEY_RE.match(str(idempotency_key or "")):
+        raise InvalidInput(detail={"idempotency_key": "8-64 letters, digits, _ or -"})
+    existing = Order.objects.filter(shop=shop, shopper=shopper, idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    address = Address.objects.filter(shop=shop, shopper=shopper, public_id=str(address_id or "")).first()
+    if address is None:
+        raise InvalidInput(_("Choose a shipping address."), detail={"address": "not found"})
+    if len(str(note or "")) > 200:
+        raise InvalidInput(detail={"note": "at most 200 characters"})
+    quote = order_quote(shop=shop, items=items, province=address.province)
+    if quote.problems:
+        raise Conflict(_("Some items cannot be bought now."), code="items_unavailable", detail=quote.problems)
+    if quote.needs_no_returns_confirmation and not confirm_no_returns:
+        raise InvalidInput(_("Please confirm that some items cannot be returned."), code="confirm_no_returns")
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            for line in sorted(quote.lines, key=lambda ln: ln.sku.pk):
+                if not Sku.objects.filter(pk=line.sku.pk, stock__gte=line.quantity, is_active=True).update(
+                    stock=F("stock") - line.quantity
+                ):
+                    raise Conflict(_("Sold out while you were checking out."), code="insufficient_stock",
+                                   detail={"sku": line.sku.pk})
+            order = Order.objects.create(
+                shop=shop, public_id=public_id(16), number=_order_number(), shopper=shopper,
+                idempotency_key=idempotency_key, subtotal=quote.subtotal, shipping_fee=quote.shipping_fee,
+                discount=quote.discount, total=quote.total, recipient=address.recipient, phone=address.phone,
+                province=address.province, city=address.city, district=address.district,
+                address_detail=address.detail, note=str(note or "").strip(), ref_code=str(ref_code or "")[:12],
+                no_returns_confirmed=bool(confirm_no_returns and quote.needs_no_returns_confirmation),
+                pay_deadline=now + timedelta(minutes=settings.SIYU_ORDER_PAY_MINUTES),
+            )
+            OrderLine.objects.bulk_create([
+                OrderLine(
+                    order=order, shop=shop, sku=ln.sku, product=ln.sku.product, product_name=ln.sku.product.name,
+                    sku_label=ln.sku.label, image=ln.sku.product.main_thumb.name or "", unit_price=ln.sku.price,
+                    quantity=ln.quantity, line_total=ln.line_total, return_policy=ln.sku.product.return_policy,
+                )
+                for ln in quote.lines
+            ])
+            timeline_add(order=order, actor=shopper, action="place", to_status=order.status)
+            event_record(topic="order.placed", shop_id=shop.pk, payload={"order": order.pk, "total": order.total})
+            if from_cart:
+                CartLine.objects.filter(shop=shop, shopper=shopper, sku_id__in=[ln.sku.pk for ln in quote.lines]).delete()
+    except IntegrityError:
+        # The same key was submitted twice at once: the other submission made the order.
+        existing = Order.objects.filter(shop=shop, shopper=shopper, idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing
+    return order
+
+
+# --- cart --------------------------------------------------------------------------------
+
+
+def cart_set(*, shop: Shop, shopper: Shopper, sku_id: int, quantity: int, add: bool = False) -> CartLine | None:
+    """Set (or with add=True, increase) a cart line's quantity; 0 removes it."""
+    try:
+        sku_id, quantity = int(sku_id), int(quantity)
+    except (TypeError, ValueError):
+        raise InvalidInput(detail={"quantity": "not a whole number"}) from None
+    if not 0 <= quantity <= MAX_QUANTITY:
+        raise InvalidInput(detail={"quantity": f"0 to {MAX_QUANTITY}"})
+    sku = Sku.objects.filter(shop=shop, pk=sku_id).select_related("product").first()
+    if sku is None or not sku.is_active or sku.product.status != ProductStatus.ON_SALE:
+        raise NotFound(_("This item is not for sale."), detail={"sku": sku_id})
+    with transaction.atomic():
+        line = CartLine.objects.select_for_update().filter(shop=shop, shopper=shopper, sku=sku).first()
+        new_quantity = min(MAX_QUANTITY, (line.quantity if line and add else 0) + quantity)
+        if new_quantity == 0:
+            if line:
+                line.delete()
+            return None
+        if line is None:
+            if CartLine.objects.filter(shop=shop, shopper=shopper).count() >= MAX_LINES:
+                raise Conflict(_("Your cart is full."), detail={"max": MAX_LINES})
+            try:
+                with transaction.atomic():
+                    return CartLine.objects.create(shop=shop, shopper=shopper, sku=sku, quantity=new_quantity)
+            except IntegrityError:
+                line = CartLine.objects.get(shop=shop, shopper=shopper, sku=sku)
+        line.quantity = new_quantity
+        line.save(update_fields=["quantity"])
+    return line
+
+
+def cart_lines(*, shop: Shop, shopper: Shopper) -> list[CartLine]:
+    return list(
+        CartLine.objects.filter(shop=shop, shopper=shopper).select_related("sku", "sku__product").order_by("id")
+    )

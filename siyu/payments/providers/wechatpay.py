@@ -1,0 +1,100 @@
+"""WeChat Pay API v3 (wechatpayv3 package), platform-public-key mode.
+
+We check what the library does not: every header present, a fresh timestamp, and the serial
+being our configured platform public key id — an unknown serial would otherwise make the library
+fetch certificates over the network while we answer a callback.
+"""
+
+import json
+from decimal import Decimal
+
+from .base import (
+    NotificationRejected,
+    PayAction,
+    PaymentProvider,
+    RefundResult,
+    VerifiedNotification,
+    check_timestamp,
+    header,
+)
+
+HEADERS = ("Wechatpay-Signature", "Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Serial",
+           "Wechatpay-Signature-Type")
+SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
+
+
+class WechatPayProvider(PaymentProvider):
+    name = "wechatpay"
+
+    def __init__(self, config: dict):
+        from wechatpayv3 import WeChatPay, WeChatPayType
+
+        self.config = config
+        self.client = WeChatPay(
+            wechatpay_type=WeChatPayType.NATIVE, mchid=config["mchid"], private_key=config["private_key"],
+            cert_serial_no=config["cert_serial_no"], appid=config["appid"], apiv3_key=config["apiv3_key"],
+            notify_url=config.get("notify_url"), public_key=config["public_key"],
+            public_key_id=config["public_key_id"], timeout=(5, 15),
+        )
+
+    def start(self, *, payment, description: str, return_url: str) -> PayAction:
+        from wechatpayv3 import WeChatPayType
+
+        code, message = self.client.pay(description=description[:127], out_trade_no=payment.out_trade_no,
+                                        amount={"total": payment.amount, "currency": "CNY"},
+                                        pay_type=WeChatPayType.NATIVE)
+        data = json.loads(message) if message else {}
+        if code != 200 or "code_url" not in data:
+            raise NotificationRejected(code="provider_error", status=502, detail={"provider": data.get("code", code)})
+        return PayAction(kind="qrcode", url=data["code_url"])
+
+    def verify(self, *, headers: dict, body: bytes) -> VerifiedNotification:
+        values = {name: header(headers, name) for name in HEADERS}
+        missing = [name for name, value in values.items() if not value]
+        if missing:
+            raise NotificationRejected(code="missing_headers", detail={"missing": missing})
+        if values["Wechatpay-Signature-Type"] != SIGNATURE_TYPE:
+            raise NotificationRejected(code="bad_signature_type")
+        check_timestamp(values["Wechatpay-Timestamp"])
+        if values["Wechatpay-Serial"] != self.config["public_key_id"]:
+            raise NotificationRejected(code="unknown_serial", detail={"serial": values["Wechatpay-Serial"][:64]})
+        text = body.decode("utf-8", errors="strict") if isinstance(body, bytes) else body
+        try:
+            json.loads(text)
+        except ValueError:
+            raise NotificationRejected(code="malformed_body") from None
+        try:
+            data = self.client.callback(values, text)
+        except Exception:  # noqa: BLE001 - the library raises bare Exception for bad algorithms and keys
+            data = None
+        if not data or not isinstance(data.get("resource"), dict):
+            raise NotificationRejected(code="bad_signature")
+        resource = data["resource"]
+        if resource.get("mchid") != self.config["mchid"] or resource.get("appid") != self.config["appid"]:
+            raise NotificationRejected(code="merchant_mismatch")
+        try:
+            amount = int(resource["amount"]["total"])
+            return VerifiedNotification(
+                out_trade_no=str(resource["out_trade_no"]), provider_txn_id="wx_" + str(resource["transaction_id"]),
+                amount=amount, succeeded=resource.get("trade_state") == "SUCCESS", raw=resource,
+            )
+        except (KeyError, TypeError, ValueError):
+            raise NotificationRejected(code="malformed_body") from None
+
+    def ack(self, *, ok: bool, message: str = "") -> tuple[int, str, str]:
+        body = {"code": "SUCCESS", "message": "成功"} if ok else {"code": "FAIL", "message": message or "失败"}
+        return (200 if ok else 400), "application/json", json.dumps(body, ensure_ascii=False)
+
+    def refund(self, *, payment, refund) -> RefundResult:
+        code, message = self.client.refund(
+            out_refund_no=refund.out_refund_no, transaction_id=payment.provider_txn_id.removeprefix("wx_"),
+            amount={"refund": refund.amount, "total": payment.amount, "currency": "CNY"},
+        )
+        data = json.loads(message) if message else {}
+        if code == 200 and data.get("status") in ("SUCCESS", "PROCESSING"):
+            return RefundResult(succeeded=True, provider_refund_id=str(data.get("refund_id", "")))
+        return RefundResult(succeeded=False, message=str(data.get("message", code))[:200])
+
+
+def yuan_text(fen: int) -> str:
+    return str(Decimal(fen) / 100)

@@ -1,0 +1,25 @@
+from siyu.accounts.models import Shopper
+from siyu.core.errors import NotFound
+from siyu.shops.models import Shop
+
+from .models import Payment, Refund
+
+
+def payment_for_shopper(*, shop: Shop, shopper: Shopper, out_trade_no: str) -> Payment:
+    payment = (
+        Payment.objects.select_related("order")
+        .filter(shop=shop, order__shopper=shopper, out_trade_no=str(out_trade_no)[:32])
+        .first()
+    )
+    if payment is None:
+        raise NotFound(detail={"payment": out_trade_no})
+    return payment
+
+
+def payments_of_order(*, shop: Shop, order_id: int) -> list[Payment]:
+    return list(Payment.objects.filter(shop=shop, order_id=order_id).prefetch_related("refunds"))
+
+
+def refunds_for_staff(*, shop: Shop, status: str = ""):
+    qs = Refund.objects.filter(shop=shop).select_related("payment__order", "after_sale")
+    return qs.filter(status=status) if status else qs

@@ -1,0 +1,150 @@
+"""Every list and detail endpoint runs a fixed number of queries, whatever the number of rows.
+
+The counts include the shop lookup of ShopMiddleware (one query, as the shop cache is off in
+tests) and one query for a bearer token.
+"""
+
+import pytest
+
+from siyu.accounts.models import Address, ApiToken
+from siyu.accounts.services import token_issue
+from siyu.catalog.models import ProductImage, ShippingTemplate, Sku
+from siyu.core.ids import public_id
+
+from ..factories import CategoryFactory, make_product, make_staff
+from .conftest import API, bearer
+
+SHOP = 1  # ShopMiddleware finds the shop
+TOKEN = 1
+PAGE = 2  # count + slice
+SIZES = [5, 30]
+
+
+def _products(shop, n, **extra):
+    category = CategoryFactory(shop=shop)
+    return [make_product(shop, name=f"商品{i}", category=category, **extra) for i in range(n)]
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_storefront_product_list(client, shop, n, django_assert_num_queries):
+    _products(shop, n)
+    with django_assert_num_queries(SHOP + PAGE):
+        response = client.get(f"{API}/storefront/products?limit=100")
+    assert len(response.json()["items"]) == n
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_storefront_product_detail(client, shop, owner, n, django_assert_num_queries):
+    product = make_product(shop)
+    Sku.objects.bulk_create(
+        [Sku(shop=shop, product=product, spec_key=f"k{i}", spec_values=[f"v{i}"], price=100) for i in range(n)]
+    )
+    ProductImage.objects.bulk_create(
+        [
+            ProductImage(product=product, image=f"products/{i}.jpg", thumb=f"products/{i}_t.jpg", position=i)
+            for i in range(n)
+        ]
+    )
+    with django_assert_num_queries(SHOP + 3):  # product (+category, shipping), SKUs, images
+        response = client.get(f"{API}/storefront/products/{product.public_id}")
+    assert len(response.json()["skus"]) == n + 1 and len(response.json()["images"]) == n
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_storefront_home_and_categories(client, shop, owner, n, django_assert_num_queries):
+    tops = [CategoryFactory(shop=shop, name=f"大类{i}") for i in range(n)]
+    for top in tops[:3]:
+        CategoryFactory(shop=shop, name="小类", parent=top)
+    products = _products(shop, 8)
+    from siyu.catalog.services import featured_set
+
+    featured_set(actor=owner, shop=shop, product_ids=[p.public_id for p in products])
+    with django_assert_num_queries(SHOP + 2):  # featured, categories
+        home = client.get(f"{API}/storefront/home").json()
+    assert len(home["featured"]) == 8 and len(home["categories"]) == n + 1
+    with django_assert_num_queries(SHOP + 1):
+        assert len(client.get(f"{API}/storefront/categories").json()) == n + 1
+    with django_assert_num_queries(SHOP):
+        assert client.get(f"{API}/storefront/shop").status_code == 200
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_storefront_addresses(client, shop, shopper, shopper_key, n, django_assert_num_queries):
+    Address.objects.bulk_create(
+        [
+            Address(
+                shop=shop,
+                shopper=shopper,
+                public_id=public_id(),
+                recipient=f"收件人{i}",
+                phone="13800138000",
+                province="浙江省",
+                city="杭州市",
+                district="西湖区",
+                detail="文三路",
+            )
+            for i in range(n)
+        ]
+    )
+    with django_assert_num_queries(SHOP + TOKEN + 1):
+        response = client.get(f"{API}/storefront/me/addresses", headers=bearer(shopper_key))
+    assert len(response.json()) == n
+    one = Address.objects.filter(shopper=shopper).first()
+    with django_assert_num_queries(SHOP + TOKEN + 1):
+        assert client.get(f"{API}/storefront/me/addresses/{one.public_id}", headers=bearer(shopper_key)).json()
+    with django_assert_num_queries(SHOP + TOKEN):
+        assert client.get(f"{API}/storefront/me", headers=bearer(shopper_key)).status_code == 200
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_console_product_list(api, shop, n, django_assert_num_queries):
+    for product in _products(shop, n):
+        Sku.objects.create(shop=shop, product=product, spec_key="x", price=1, stock=2)
+    with django_assert_num_queries(SHOP + TOKEN + PAGE):
+        response = api.get(f"{API}/console/products?limit=100")
+    items = response.json()["items"]
+    assert len(items) == n and {p["stock_total"] for p in items} == {12}
+    assert items[0]["category"]["name"]
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_console_product_detail(api, shop, n, django_assert_num_queries):
+    product = make_product(shop)
+    Sku.objects.bulk_create([Sku(shop=shop, product=product, spec_key=f"k{i}", price=100) for i in range(n)])
+    with django_assert_num_queries(SHOP + TOKEN + 3):
+        response = api.get(f"{API}/console/products/{product.public_id}")
+    assert len(response.json()["skus"]) == n + 1
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_console_lists(api, shop, owner, n, django_assert_num_queries):
+    for i in range(n):
+        CategoryFactory(shop=shop, name=f"类{i}")
+        ShippingTemplate.objects.create(shop=shop, name=f"模板{i}")
+        token_issue(shop=shop, staff=owner, name=f"t{i}")
+    for i in range(n - 1):
+        make_staff(shop, username=f"clerk{i}", role="service")
+    checks = [
+        ("categories", 1, n),
+        ("shipping-templates", 1, n),
+        ("tokens", 1, n + 1),
+        ("staff", 1, n),
+        ("featured", 1, 0),
+        ("dashboard", 3, None),
+        ("shop", 0, None),
+    ]
+    for path, queries, expected in checks:
+        with django_assert_num_queries(SHOP + TOKEN + queries):
+            response = api.get(f"{API}/console/{path}")
+        assert response.status_code == 200
+        if expected is not None:
+            assert len(response.json()) == expected, path
+    assert ApiToken.objects.count() == n + 1
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_console_product_list_by_staff_session(staff_client, shop, n, django_assert_num_queries):
+    _products(shop, n)
+    with django_assert_num_queries(SHOP + 2 + PAGE):  # the session's user, then their staff record
+        response = staff_client.get(f"{API}/console/products?limit=100")
+    assert response.json()["count"] == n

@@ -1,0 +1,29 @@
+"""Shared steps for order tests: place, pay through the sandbox provider, ship, receive."""
+
+import secrets
+
+from siyu.orders.checkout import order_place
+from siyu.payments.models import Payment
+from siyu.payments.providers.sandbox import sandbox_notification
+from siyu.payments.services import payment_notify, payment_start
+
+
+def place(shop, shopper, address, product, quantity=1, **extra):
+    sku = product.skus.get()
+    extra.setdefault("idempotency_key", secrets.token_hex(8))
+    return order_place(shop=shop, shopper=shopper, items=[{"sku": sku.pk, "quantity": quantity}],
+                       address_id=address.public_id, **extra)
+
+
+def sandbox_notice(order, txn_id=None, amount=None, **kw):
+    payment = Payment.objects.filter(order=order).first()
+    if payment is None:
+        payment_start(shop=order.shop, shopper=order.shopper, order_public_id=order.public_id, provider="sandbox")
+        payment = Payment.objects.get(order=order)
+    return sandbox_notification(out_trade_no=payment.out_trade_no, amount=payment.amount if amount is None else amount,
+                                txn_id=txn_id or "t" + payment.out_trade_no, **kw)
+
+
+def pay(order):
+    headers, body = sandbox_notice(order)
+    return payment_notify(provider="sandbox", headers=headers, body=body)
