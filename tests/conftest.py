@@ -22,7 +22,7 @@ def owner(shop):
 
 @pytest.fixture
 def operator(shop, owner):
-    return make_staff(shop, role=OPERATOR, username="op")
+    return make_staff(shop, role=OPERATOR, username="operator1")
 
 
 @pytest.fixture

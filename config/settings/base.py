@@ -139,6 +139,8 @@ STORAGES = {
 SIYU_SERVE_MEDIA = env_bool("SIYU_SERVE_MEDIA", True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
+# The SKU matrix form posts about 7 fields for each of up to 300 SKUs.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2500
 
 # --- Siyu -------------------------------------------------------------------------------
 SIYU_SMS_BACKEND = env_str("SIYU_SMS_BACKEND", "siyu.accounts.sms.LogSmsBackend")
@@ -176,7 +178,9 @@ SIYU_WECHATPAY = _provider_config(
     ("mchid", "appid", "private_key", "cert_serial_no", "apiv3_key", "public_key", "public_key_id"),
     ("notify_url",),
 )
-SIYU_ALIPAY = _provider_config("SIYU_ALIPAY", ("app_id", "private_key", "alipay_public_key"), ("seller_id", "notify_url"))
+SIYU_ALIPAY = _provider_config(
+    "SIYU_ALIPAY", ("app_id", "private_key", "alipay_public_key"), ("seller_id", "notify_url")
+)
 SIYU_QUALITY_CLAIM_DAYS = env_int("SIYU_QUALITY_CLAIM_DAYS", 30)
 
 LOGGING = {

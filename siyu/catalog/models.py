@@ -33,7 +33,13 @@ class Category(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
-        constraints = [models.UniqueConstraint(fields=["shop", "parent", "name"], name="category_name_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "parent", "name"], name="category_name_unique"),
+            # NULL parents are never equal in SQL, so top-level names need their own rule.
+            models.UniqueConstraint(
+                fields=["shop", "name"], condition=Q(parent__isnull=True), name="top_category_name_unique"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

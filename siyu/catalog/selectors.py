@@ -78,7 +78,9 @@ def product_for_staff(*, shop: Shop, public_id: str) -> Product:
 def products_for_staff(
     *, shop: Shop, status: str = "", category_id: int | None = None, q: str = ""
 ) -> QuerySet[Product]:
-    qs = Product.objects.filter(shop=shop).select_related("category").annotate(stock_total=Sum("skus__stock"))
+    qs = Product.objects.filter(shop=shop).select_related("category").annotate(
+        stock_total=Sum("skus__stock", filter=Q(skus__is_active=True))
+    )
     if status:
         qs = qs.filter(status=status)
     if category_id:

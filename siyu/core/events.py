@@ -60,9 +60,11 @@ def _enqueue(event_id: int) -> None:
 def event_dispatch(*, event_id: int) -> bool:
     """Run the subscribers of one event once. Returns False if it was already done or is busy."""
     with transaction.atomic():
-        event = OutboxEvent.objects.select_for_update(skip_locked=True).filter(
-            pk=event_id, dispatched_at__isnull=True
-        ).first()
+        event = (
+            OutboxEvent.objects.select_for_update(skip_locked=True)
+            .filter(pk=event_id, dispatched_at__isnull=True)
+            .first()
+        )
         if event is None:
             return False
         try:

@@ -34,8 +34,11 @@ MAX_PHOTOS = 6
 def _policy_check(*, order: Order, line: OrderLine, kind: str, reason_code: str, quantity: int) -> None:
     """Refuse what the line's policy does not allow. Unshipped units can always be refunded."""
     unshipped = line.quantity - line.shipped_quantity - line.refunded_quantity
-    if kind == K.REFUND_ONLY and quantity <= unshipped and order.status in (OrderStatus.PAID,
-                                                                             OrderStatus.PARTIALLY_SHIPPED):
+    if (
+        kind == K.REFUND_ONLY
+        and quantity <= unshipped
+        and order.status in (OrderStatus.PAID, OrderStatus.PARTIALLY_SHIPPED)
+    ):
         return
     if order.status == OrderStatus.SHIPPED and reason_code in {"not_received", "quality", "wrong_item"}:
         return
@@ -51,8 +54,9 @@ def _policy_check(*, order: Order, line: OrderLine, kind: str, reason_code: str,
     if policy == ReturnPolicy.EXCHANGE_ONLY and kind != K.EXCHANGE:
         raise Conflict(_("This item can only be exchanged."), code="policy_exchange_only")
     if policy in (ReturnPolicy.QUALITY_ONLY, ReturnPolicy.NO_RETURNS):
-        raise Conflict(_("This item can only be returned for quality problems."), code="policy_refused",
-                       detail={"policy": policy})
+        raise Conflict(
+            _("This item can only be returned for quality problems."), code="policy_refused", detail={"policy": policy}
+        )
     # The 7 days are counted from the day after receipt.
     if today > received + timedelta(days=settings.SIYU_NO_REASON_RETURN_DAYS):
         raise Conflict(_("The 7-day return period has ended."), code="window_closed")
@@ -71,8 +75,16 @@ def refund_amount_for(*, order: Order, line: OrderLine, quantity: int) -> tuple[
 
 
 def aftersale_request(
-    *, shop: Shop, shopper: Shopper, order_public_id: str, line_id: int, kind: str, quantity: int,
-    reason_code: str, reason: str = "", photos: list | None = None,
+    *,
+    shop: Shop,
+    shopper: Shopper,
+    order_public_id: str,
+    line_id: int,
+    kind: str,
+    quantity: int,
+    reason_code: str,
+    reason: str = "",
+    photos: list | None = None,
 ) -> AfterSale:
     if kind not in K.values:
         raise InvalidInput(detail={"kind": "unknown"})
@@ -108,9 +120,16 @@ def aftersale_request(
             stored.append(default_storage.save(f"aftersales/{image.full.name}", image.full))
         amount, postage = (0, 0) if kind == K.EXCHANGE else refund_amount_for(order=order, line=line, quantity=quantity)
         sale = AfterSale.objects.create(
-            shop=shop, public_id=public_id(16), order=order, line=line, kind=kind, quantity=quantity,
-            amount=amount + postage, shipping_amount=postage,
-            reason=f"[{reason_code}] {str(reason or '').strip()}"[:300], photos=stored,
+            shop=shop,
+            public_id=public_id(16),
+            order=order,
+            line=line,
+            kind=kind,
+            quantity=quantity,
+            amount=amount + postage,
+            shipping_amount=postage,
+            reason=f"[{reason_code}] {str(reason or '').strip()}"[:300],
+            photos=stored,
         )
         timeline_add(order=order, actor=shopper, action=f"aftersale.{kind}", note=sale.reason)
     return sale
@@ -187,8 +206,11 @@ def refund_reserve(*, shop_id: int, public_id: str) -> AfterSale:
         raise Conflict(_("No refund is due on this request."), code="bad_transition", detail={"from": sale.status})
     order = order_lock(order_id=sale.order_id)
     if sale.amount > order.paid_amount - order.refunded_amount:
-        raise Conflict(_("The refund would exceed what was paid."), code="refund_exceeds_paid",
-                       detail={"refundable": order.paid_amount - order.refunded_amount})
+        raise Conflict(
+            _("The refund would exceed what was paid."),
+            code="refund_exceeds_paid",
+            detail={"refundable": order.paid_amount - order.refunded_amount},
+        )
     Order.objects.filter(pk=order.pk).update(refunded_amount=F("refunded_amount") + sale.amount)
     sale.status = A.REFUNDING
     sale.save(update_fields=["status", "updated_at"])
@@ -217,7 +239,15 @@ def refund_settle(*, after_sale_id: int, succeeded: bool, note: str = "") -> Aft
     timeline_add(order=order, actor="payment", action="refund", note=f"{sale.amount} fen {note}".strip())
     if order.refunded_amount >= order.paid_amount:
         transition(order=order, to=OrderStatus.CLOSED, actor="payment", action="close", note="fully refunded")
-    event_record(topic="order.refunded", shop_id=order.shop_id,
-                 payload={"order": order.pk, "after_sale": sale.pk, "amount": sale.amount, "line": sale.line_id,
-                          "quantity": sale.quantity})
+    event_record(
+        topic="order.refunded",
+        shop_id=order.shop_id,
+        payload={
+            "order": order.pk,
+            "after_sale": sale.pk,
+            "amount": sale.amount,
+            "line": sale.line_id,
+            "quantity": sale.quantity,
+        },
+    )
     return sale

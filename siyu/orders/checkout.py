@@ -146,29 +146,56 @@ def order_place(
                 if not Sku.objects.filter(pk=line.sku.pk, stock__gte=line.quantity, is_active=True).update(
                     stock=F("stock") - line.quantity
                 ):
-                    raise Conflict(_("Sold out while you were checking out."), code="insufficient_stock",
-                                   detail={"sku": line.sku.pk})
+                    raise Conflict(
+                        _("Sold out while you were checking out."),
+                        code="insufficient_stock",
+                        detail={"sku": line.sku.pk},
+                    )
             order = Order.objects.create(
-                shop=shop, public_id=public_id(16), number=_order_number(), shopper=shopper,
-                idempotency_key=idempotency_key, subtotal=quote.subtotal, shipping_fee=quote.shipping_fee,
-                discount=quote.discount, total=quote.total, recipient=address.recipient, phone=address.phone,
-                province=address.province, city=address.city, district=address.district,
-                address_detail=address.detail, note=str(note or "").strip(), ref_code=str(ref_code or "")[:12],
+                shop=shop,
+                public_id=public_id(16),
+                number=_order_number(),
+                shopper=shopper,
+                idempotency_key=idempotency_key,
+                subtotal=quote.subtotal,
+                shipping_fee=quote.shipping_fee,
+                discount=quote.discount,
+                total=quote.total,
+                recipient=address.recipient,
+                phone=address.phone,
+                province=address.province,
+                city=address.city,
+                district=address.district,
+                address_detail=address.detail,
+                note=str(note or "").strip(),
+                ref_code=str(ref_code or "")[:12],
                 no_returns_confirmed=bool(confirm_no_returns and quote.needs_no_returns_confirmation),
                 pay_deadline=now + timedelta(minutes=settings.SIYU_ORDER_PAY_MINUTES),
             )
-            OrderLine.objects.bulk_create([
-                OrderLine(
-                    order=order, shop=shop, sku=ln.sku, product=ln.sku.product, product_name=ln.sku.product.name,
-                    sku_label=ln.sku.label, image=ln.sku.product.main_thumb.name or "", unit_price=ln.sku.price,
-                    quantity=ln.quantity, line_total=ln.line_total, return_policy=ln.sku.product.return_policy,
-                )
-                for ln in quote.lines
-            ])
+            OrderLine.objects.bulk_create(
+                [
+                    OrderLine(
+                        order=order,
+                        shop=shop,
+                        sku=ln.sku,
+                        product=ln.sku.product,
+                        product_name=ln.sku.product.name,
+                        sku_label=ln.sku.label,
+                        image=ln.sku.product.main_thumb.name or "",
+                        unit_price=ln.sku.price,
+                        quantity=ln.quantity,
+                        line_total=ln.line_total,
+                        return_policy=ln.sku.product.return_policy,
+                    )
+                    for ln in quote.lines
+                ]
+            )
             timeline_add(order=order, actor=shopper, action="place", to_status=order.status)
             event_record(topic="order.placed", shop_id=shop.pk, payload={"order": order.pk, "total": order.total})
             if from_cart:
-                CartLine.objects.filter(shop=shop, shopper=shopper, sku_id__in=[ln.sku.pk for ln in quote.lines]).delete()
+                CartLine.objects.filter(
+                    shop=shop, shopper=shopper, sku_id__in=[ln.sku.pk for ln in quote.lines]
+                ).delete()
     except IntegrityError:
         # The same key was submitted twice at once: the other submission made the order.
         existing = Order.objects.filter(shop=shop, shopper=shopper, idempotency_key=idempotency_key).first()

@@ -60,10 +60,14 @@ def order_ship(*, actor: Actor, order_id: int, carrier: str, tracking_number: st
             else:
                 timeline_add(order=order, actor=actor, action="ship", note=note)
         else:
-            transition(order=order, to=S.SHIPPED, actor=actor, action="ship", note=note,
-                       fields={"shipped_at": timezone.now()})
-        event_record(topic="order.shipped", shop_id=order.shop_id,
-                     payload={"order": order.pk, "lines": shipped, "complete": not remaining})
+            transition(
+                order=order, to=S.SHIPPED, actor=actor, action="ship", note=note, fields={"shipped_at": timezone.now()}
+            )
+        event_record(
+            topic="order.shipped",
+            shop_id=order.shop_id,
+            payload={"order": order.pk, "lines": shipped, "complete": not remaining},
+        )
     return order
 
 
@@ -108,8 +112,10 @@ def shipping_rows_parse(*, filename: str, content: bytes) -> list[dict]:
         columns[key] = next((i for i, h in enumerate(header) if h in names), None)
     missing = [k for k, v in columns.items() if v is None]
     if missing:
-        raise InvalidInput(_("The file needs columns for order number, carrier and tracking number."),
-                           detail={"missing_columns": missing})
+        raise InvalidInput(
+            _("The file needs columns for order number, carrier and tracking number."),
+            detail={"missing_columns": missing},
+        )
     if len(rows) - 1 > MAX_BATCH_ROWS:
         raise InvalidInput(detail={"rows": f"at most {MAX_BATCH_ROWS}"})
     out = []
@@ -117,8 +123,15 @@ def shipping_rows_parse(*, filename: str, content: bytes) -> list[dict]:
         cells = [str(c if c is not None else "").strip() for c in row]
         if not any(cells):
             continue
-        get = lambda k: cells[columns[k]] if columns[k] < len(cells) else ""  # noqa: E731
-        out.append({"row": number, "order": get("order"), "carrier": get("carrier"), "tracking": get("tracking")})
+        cells += [""] * (max(columns.values()) + 1 - len(cells))
+        out.append(
+            {
+                "row": number,
+                "order": cells[columns["order"]],
+                "carrier": cells[columns["carrier"]],
+                "tracking": cells[columns["tracking"]],
+            }
+        )
     return out
 
 

@@ -40,8 +40,13 @@ def actor_label(actor) -> tuple[object | None, str]:
 def timeline_add(*, order: Order, actor, action: str, note: str = "", from_status: str = "", to_status: str = ""):
     user, label = actor_label(actor)
     return OrderTimeline.objects.create(
-        order=order, actor=user, actor_label=label[:60], action=action, note=str(note)[:300],
-        from_status=from_status, to_status=to_status,
+        order=order,
+        actor=user,
+        actor_label=label[:60],
+        action=action,
+        note=str(note)[:300],
+        from_status=from_status,
+        to_status=to_status,
     )
 
 
@@ -56,8 +61,9 @@ def order_lock(*, order_id: int) -> Order:
 def transition(*, order: Order, to: str, actor, action: str, note: str = "", fields: dict | None = None) -> Order:
     """Move a locked order to `to`, or refuse. Writes the timeline row."""
     if to not in TRANSITIONS.get(order.status, set()):
-        raise Conflict(_("This order cannot do that now."), code="bad_transition",
-                       detail={"from": order.status, "to": to})
+        raise Conflict(
+            _("This order cannot do that now."), code="bad_transition", detail={"from": order.status, "to": to}
+        )
     before = order.status
     order.status = to
     for key, value in (fields or {}).items():
@@ -97,8 +103,14 @@ def order_cancel(*, order_id: int, actor, reason: str = "") -> Order:
     """Cancel an unpaid order and release its stock. Shoppers, staff and the timeout use this."""
     with transaction.atomic():
         order = order_lock(order_id=order_id)
-        transition(order=order, to=S.CANCELLED, actor=actor, action="cancel", note=reason,
-                   fields={"cancelled_at": timezone.now()})
+        transition(
+            order=order,
+            to=S.CANCELLED,
+            actor=actor,
+            action="cancel",
+            note=reason,
+            fields={"cancelled_at": timezone.now()},
+        )
         stock_release(order=order)
         event_record(topic="order.cancelled", shop_id=order.shop_id, payload={"order": order.pk})
     return order
@@ -108,9 +120,9 @@ def orders_expire_due(*, now=None, limit: int = 500) -> int:
     """Cancel unpaid orders past their payment deadline (the worker runs this every minute)."""
     now = now or timezone.now()
     due = list(
-        Order.objects.filter(status=S.PENDING_PAYMENT, pay_deadline__lt=now).order_by("id").values_list("id", flat=True)[
-            :limit
-        ]
+        Order.objects.filter(status=S.PENDING_PAYMENT, pay_deadline__lt=now)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
     )
     done = 0
     for order_id in due:
@@ -139,9 +151,14 @@ def order_mark_paid(*, order_id: int, amount: int, provider: str) -> str:
     else:
         timeline_add(order=order, actor=provider, action="duplicate_payment", note="already paid: refunding")
         return "needs_refund"
-    transition(order=order, to=S.PAID, actor=provider, action="pay",
-               note="late payment reinstated" if outcome == "reinstated" else "",
-               fields={"paid_at": timezone.now(), "paid_amount": amount})
+    transition(
+        order=order,
+        to=S.PAID,
+        actor=provider,
+        action="pay",
+        note="late payment reinstated" if outcome == "reinstated" else "",
+        fields={"paid_at": timezone.now(), "paid_amount": amount},
+    )
     event_record(topic="order.paid", shop_id=order.shop_id, payload={"order": order.pk, "amount": amount})
     return outcome
 
@@ -151,8 +168,14 @@ def order_confirm_receipt(*, order_id: int, actor, shopper_id: int | None = None
         order = order_lock(order_id=order_id)
         if shopper_id is not None and order.shopper_id != shopper_id:
             raise NotFound()
-        transition(order=order, to=S.COMPLETED, actor=actor, action="receive", note=note,
-                   fields={"received_at": timezone.now()})
+        transition(
+            order=order,
+            to=S.COMPLETED,
+            actor=actor,
+            action="receive",
+            note=note,
+            fields={"received_at": timezone.now()},
+        )
         event_record(topic="order.completed", shop_id=order.shop_id, payload={"order": order.pk})
     return order
 

@@ -26,15 +26,22 @@ def orders_of_shopper(*, shop: Shop, shopper: Shopper, status: str = "") -> Quer
 
 
 def order_for_shopper(*, shop: Shop, shopper: Shopper, public_id: str) -> Order:
-    order = Order.objects.filter(shop=shop, shopper=shopper, public_id=public_id).prefetch_related(*DETAIL_PREFETCH).first()
+    order = (
+        Order.objects.filter(shop=shop, shopper=shopper, public_id=public_id).prefetch_related(*DETAIL_PREFETCH).first()
+    )
     if order is None:
         raise NotFound(detail={"order": public_id})
     return order
 
 
 def orders_for_staff(
-    *, shop: Shop, status: str = "", date_from: datetime | None = None, date_to: datetime | None = None,
-    q: str = "", product_id: str = "",
+    *,
+    shop: Shop,
+    status: str = "",
+    date_from: datetime | None = None,
+    date_to: datetime | None = None,
+    q: str = "",
+    product_id: str = "",
 ) -> QuerySet[Order]:
     """Filter by status, placement date range, shopper (phone or order number) and product."""
     qs = Order.objects.filter(shop=shop).select_related("shopper")
@@ -74,6 +81,11 @@ def aftersales_for_staff(*, shop: Shop, status: str = "") -> QuerySet[AfterSale]
 def order_counts(*, shop: Shop) -> dict:
     from django.db.models import Count
 
-    rows = dict(Order.objects.filter(shop=shop).values_list("status").annotate(n=Count("id")).values_list("status", "n"))
-    return {"by_status": rows, "to_ship": rows.get("paid", 0) + rows.get("partially_shipped", 0),
-            "after_sales_open": AfterSale.objects.filter(shop=shop, status__in=["requested", "returned"]).count()}
+    rows = dict(
+        Order.objects.filter(shop=shop).values_list("status").annotate(n=Count("id")).values_list("status", "n")
+    )
+    return {
+        "by_status": rows,
+        "to_ship": rows.get("paid", 0) + rows.get("partially_shipped", 0),
+        "after_sales_open": AfterSale.objects.filter(shop=shop, status__in=["requested", "returned"]).count(),
+    }

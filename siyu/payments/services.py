@@ -28,7 +28,9 @@ def _trade_no(prefix: str) -> str:
     return prefix + timezone.now().strftime("%y%m%d") + public_id(14)
 
 
-def payment_start(*, shop: Shop, shopper: Shopper, order_public_id: str, provider: str, return_url: str = "") -> PayAction:
+def payment_start(
+    *, shop: Shop, shopper: Shopper, order_public_id: str, provider: str, return_url: str = ""
+) -> PayAction:
     """Open (or reuse) a payment for an unpaid order and ask the provider how the shopper pays."""
     order = Order.objects.filter(shop=shop, shopper=shopper, public_id=str(order_public_id)).first()
     if order is None:
@@ -40,8 +42,9 @@ def payment_start(*, shop: Shop, shopper: Shopper, order_public_id: str, provide
     backend = provider_get(provider)
     payment = Payment.objects.filter(order=order, provider=provider, status=PaymentStatus.CREATED).first()
     if payment is None:
-        payment = Payment.objects.create(shop=shop, order=order, provider=provider, out_trade_no=_trade_no("P"),
-                                         amount=order.total)
+        payment = Payment.objects.create(
+            shop=shop, order=order, provider=provider, out_trade_no=_trade_no("P"), amount=order.total
+        )
     return backend.start(payment=payment, description=f"{shop.name} {order.number}", return_url=return_url)
 
 
@@ -68,7 +71,11 @@ def _apply(*, provider: str, note: VerifiedNotification) -> str:
         if not note.succeeded:
             Payment.objects.filter(pk=payment.pk).update(status=PaymentStatus.FAILED, raw=note.raw)
             return "failed"
-        payment.status, payment.provider_txn_id, payment.paid_at = PaymentStatus.SUCCEEDED, note.provider_txn_id, timezone.now()
+        payment.status, payment.provider_txn_id, payment.paid_at = (
+            PaymentStatus.SUCCEEDED,
+            note.provider_txn_id,
+            timezone.now(),
+        )
         payment.raw = note.raw
         try:
             with transaction.atomic():
@@ -90,8 +97,14 @@ def _refund_record(*, payment: Payment, amount: int, reason: str, after_sale_id:
         refunded_amount=F("refunded_amount") + amount
     ):
         raise Conflict(_("The refund would exceed what was paid."), code="refund_exceeds_paid")
-    return Refund.objects.create(shop_id=payment.shop_id, payment=payment, after_sale_id=after_sale_id,
-                                 out_refund_no=_trade_no("R"), amount=amount, reason=reason[:100])
+    return Refund.objects.create(
+        shop_id=payment.shop_id,
+        payment=payment,
+        after_sale_id=after_sale_id,
+        out_refund_no=_trade_no("R"),
+        amount=amount,
+        reason=reason[:100],
+    )
 
 
 def _refund_enqueue(refund_id: int) -> None:
@@ -174,10 +187,16 @@ def payment_record_manual(*, actor: Actor, shop: Shop, order_public_id: str, amo
     if amount != order.total:
         raise InvalidInput(_("The amount must equal the order total."), detail={"total": order.total})
     with transaction.atomic():
-        payment = Payment.objects.create(shop=shop, order=order, provider="manual", out_trade_no=_trade_no("M"),
-                                         amount=amount)
-    note = VerifiedNotification(out_trade_no=payment.out_trade_no, provider_txn_id=f"manual_{shop.pk}_{reference}",
-                                amount=amount, succeeded=True, raw={"reference": reference, "by": actor.pk})
+        payment = Payment.objects.create(
+            shop=shop, order=order, provider="manual", out_trade_no=_trade_no("M"), amount=amount
+        )
+    note = VerifiedNotification(
+        out_trade_no=payment.out_trade_no,
+        provider_txn_id=f"manual_{shop.pk}_{reference}",
+        amount=amount,
+        succeeded=True,
+        raw={"reference": reference, "by": actor.pk},
+    )
     try:
         return _apply(provider="manual", note=note)
     except NotificationRejected as exc:
@@ -199,7 +218,9 @@ def payments_reconcile(*, older_than_seconds: int = 120, limit: int = 200) -> di
                 settled += 1
         except (DomainError, OSError) as exc:
             logger.warning("reconcile %s: %s", payment.out_trade_no, exc)
-    refunds = list(Refund.objects.filter(status=RefundStatus.PENDING, created_at__lt=cutoff).values_list("pk", flat=True)[:limit])
+    refunds = list(
+        Refund.objects.filter(status=RefundStatus.PENDING, created_at__lt=cutoff).values_list("pk", flat=True)[:limit]
+    )
     for refund_id in refunds:
         try:
             refund_execute(refund_id=refund_id)

@@ -6,7 +6,7 @@ import qrcode
 from django.core.files.storage import default_storage
 from PIL import Image, ImageDraw, ImageFont
 
-from siyu.core.fonts import find_cjk_font
+from siyu.core.fonts import cjk_font
 from siyu.core.money import format_yuan
 
 WIDTH, HEIGHT = 750, 1100
@@ -14,10 +14,7 @@ ACCENT = (226, 61, 47)
 
 
 def _font(size: int):
-    path = find_cjk_font()
-    if path:
-        return ImageFont.truetype(path, size)
-    return ImageFont.load_default(size=size)
+    return cjk_font(size) or ImageFont.load_default(size=size)
 
 
 def _product_image(product) -> Image.Image:

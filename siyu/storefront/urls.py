@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_account
+from . import views, views_account, views_orders
 
 app_name = "storefront"
 urlpatterns = [
@@ -18,4 +18,13 @@ urlpatterns = [
     path("my/addresses/new/", views_account.address_edit, name="address_new"),
     path("my/addresses/<slug:public_id>/", views_account.address_edit, name="address_edit"),
     path("my/addresses/<slug:public_id>/delete/", views_account.address_remove, name="address_delete"),
+    path("cart/", views_orders.cart, name="cart"),
+    path("cart/update/", views_orders.cart_update, name="cart_update"),
+    path("checkout/", views_orders.checkout, name="checkout"),
+    path("orders/", views_orders.orders, name="orders"),
+    path("orders/<slug:public_id>/", views_orders.order_detail, name="order"),
+    path("orders/<slug:public_id>/pay/", views_orders.order_pay, name="order_pay"),
+    path("orders/<slug:public_id>/action/", views_orders.order_action, name="order_action"),
+    path("orders/<slug:public_id>/after-sale/<int:line_id>/", views_orders.aftersale_new, name="aftersale_new"),
+    path("pay/sandbox/<slug:out_trade_no>/", views_orders.sandbox_pay_page, name="sandbox_pay"),
 ]

@@ -11,8 +11,9 @@ from siyu.payments.services import payment_notify, payment_start
 def place(shop, shopper, address, product, quantity=1, **extra):
     sku = product.skus.get()
     extra.setdefault("idempotency_key", secrets.token_hex(8))
-    return order_place(shop=shop, shopper=shopper, items=[{"sku": sku.pk, "quantity": quantity}],
-                       address_id=address.public_id, **extra)
+    return order_place(
+        shop=shop, shopper=shopper, items=[{"sku": sku.pk, "quantity": quantity}], address_id=address.public_id, **extra
+    )
 
 
 def sandbox_notice(order, txn_id=None, amount=None, **kw):
@@ -20,8 +21,12 @@ def sandbox_notice(order, txn_id=None, amount=None, **kw):
     if payment is None:
         payment_start(shop=order.shop, shopper=order.shopper, order_public_id=order.public_id, provider="sandbox")
         payment = Payment.objects.get(order=order)
-    return sandbox_notification(out_trade_no=payment.out_trade_no, amount=payment.amount if amount is None else amount,
-                                txn_id=txn_id or "t" + payment.out_trade_no, **kw)
+    return sandbox_notification(
+        out_trade_no=payment.out_trade_no,
+        amount=payment.amount if amount is None else amount,
+        txn_id=txn_id or "t" + payment.out_trade_no,
+        **kw,
+    )
 
 
 def pay(order):

@@ -30,11 +30,13 @@ def test_checkout_prices_on_server_and_is_idempotent(shop, shopper, address, lim
     limited.save()
     sku = limited.skus.get()
     items = [{"sku": sku.pk, "quantity": 2, "price": 1}]  # a client price is ignored
-    order = order_place(shop=shop, shopper=shopper, items=items, address_id=address.public_id,
-                        idempotency_key="key-00000001")
+    order = order_place(
+        shop=shop, shopper=shopper, items=items, address_id=address.public_id, idempotency_key="key-00000001"
+    )
     assert (order.subtotal, order.shipping_fee, order.total) == (10000, 800, 10800)
-    again = order_place(shop=shop, shopper=shopper, items=items, address_id=address.public_id,
-                        idempotency_key="key-00000001")
+    again = order_place(
+        shop=shop, shopper=shopper, items=items, address_id=address.public_id, idempotency_key="key-00000001"
+    )
     assert again.pk == order.pk and stock(limited) == 3
     assert len(order.public_id) == 16 and len(order.number) == 20
     assert OutboxEvent.objects.filter(topic="order.placed").count() == 1
@@ -46,8 +48,9 @@ def test_order_refuses_oversell_and_bad_input(shop, shopper, address, limited):
     assert stock(limited) == 5 and not Order.objects.exists()
     for items in ([], [{"sku": "x", "quantity": 1}], [{"sku": 1, "quantity": 0}], "nope"):
         with pytest.raises(InvalidInput):
-            order_place(shop=shop, shopper=shopper, items=items, address_id=address.public_id,
-                        idempotency_key="key-00000002")
+            order_place(
+                shop=shop, shopper=shopper, items=items, address_id=address.public_id, idempotency_key="key-00000002"
+            )
     with pytest.raises(InvalidInput):
         place(shop, shopper, address, limited, idempotency_key="short")
 
@@ -87,8 +90,12 @@ def test_pay_ship_receive_timeline_and_events(shop, shopper, owner, address, lim
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED and order.paid_amount == 10000
     steps = list(order.timeline.values_list("action", "from_status", "to_status"))
-    assert steps == [("place", "", "pending_payment"), ("pay", "pending_payment", "paid"),
-                     ("ship", "paid", "shipped"), ("receive", "shipped", "completed")]
+    assert steps == [
+        ("place", "", "pending_payment"),
+        ("pay", "pending_payment", "paid"),
+        ("ship", "paid", "shipped"),
+        ("receive", "shipped", "completed"),
+    ]
     topics = list(OutboxEvent.objects.order_by("id").values_list("topic", flat=True))
     assert topics == ["order.placed", "order.paid", "order.shipped", "order.completed"]
 
@@ -138,8 +145,15 @@ def test_refund_only_before_shipping_refunds_postage_and_closes(shop, shopper, o
     order = place(shop, shopper, address, limited, quantity=2)
     pay(order)
     line = order.lines.get()
-    sale = aftersales.aftersale_request(shop=shop, shopper=shopper, order_public_id=order.public_id, line_id=line.pk,
-                                        kind="refund_only", quantity=2, reason_code="other")
+    sale = aftersales.aftersale_request(
+        shop=shop,
+        shopper=shopper,
+        order_public_id=order.public_id,
+        line_id=line.pk,
+        kind="refund_only",
+        quantity=2,
+        reason_code="other",
+    )
     assert sale.amount == 10800
     sale = aftersale_decide(actor=owner, shop=shop, public_id=sale.public_id, approve=True)
     order.refresh_from_db()
@@ -154,11 +168,19 @@ def test_return_within_seven_days_restocks_and_refunds_partially(shop, shopper, 
     order_ship(actor=owner, order_id=order.pk, carrier="中通", tracking_number="ZT1")
     lifecycle.order_confirm_receipt(order_id=order.pk, actor=shopper)
     line = order.lines.get()
-    sale = aftersales.aftersale_request(shop=shop, shopper=shopper, order_public_id=order.public_id, line_id=line.pk,
-                                        kind="return_refund", quantity=1, reason_code="no_reason")
+    sale = aftersales.aftersale_request(
+        shop=shop,
+        shopper=shopper,
+        order_public_id=order.public_id,
+        line_id=line.pk,
+        kind="return_refund",
+        quantity=1,
+        reason_code="no_reason",
+    )
     aftersale_decide(actor=owner, shop=shop, public_id=sale.public_id, approve=True)
-    aftersales.aftersale_return_shipped(shop=shop, shopper=shopper, public_id=sale.public_id, carrier="中通",
-                                        tracking="ZT2")
+    aftersales.aftersale_return_shipped(
+        shop=shop, shopper=shopper, public_id=sale.public_id, carrier="中通", tracking="ZT2"
+    )
     sale = aftersale_return_received(actor=owner, shop=shop, public_id=sale.public_id)
     order.refresh_from_db()
     assert sale.status == AfterSaleStatus.REFUNDED and order.refunded_amount == 5000
@@ -173,15 +195,29 @@ def test_return_window_counts_from_the_day_after_receipt(shop, shopper, owner, a
     line = order.lines.get()
     received = timezone.localtime(timezone.now()).replace(hour=23, minute=0) - timedelta(days=7)
     Order.objects.filter(pk=order.pk).update(received_at=received)
-    sale = aftersales.aftersale_request(shop=shop, shopper=shopper, order_public_id=order.public_id, line_id=line.pk,
-                                        kind="return_refund", quantity=1, reason_code="no_reason")
+    sale = aftersales.aftersale_request(
+        shop=shop,
+        shopper=shopper,
+        order_public_id=order.public_id,
+        line_id=line.pk,
+        kind="return_refund",
+        quantity=1,
+        reason_code="no_reason",
+    )
     assert sale.status == "requested"  # day 7 after receipt is still inside
     sale.status = "withdrawn"
     sale.save()
     Order.objects.filter(pk=order.pk).update(received_at=received - timedelta(days=1))
     with pytest.raises(Conflict) as exc:
-        aftersales.aftersale_request(shop=shop, shopper=shopper, order_public_id=order.public_id, line_id=line.pk,
-                                     kind="return_refund", quantity=1, reason_code="no_reason")
+        aftersales.aftersale_request(
+            shop=shop,
+            shopper=shopper,
+            order_public_id=order.public_id,
+            line_id=line.pk,
+            kind="return_refund",
+            quantity=1,
+            reason_code="no_reason",
+        )
     assert exc.value.code == "window_closed"
 
 
@@ -193,16 +229,35 @@ def test_quality_only_policy_refuses_no_reason_returns(shop, shopper, owner, add
     lifecycle.order_confirm_receipt(order_id=order.pk, actor=shopper)
     line = order.lines.get()
     with pytest.raises(Conflict):
-        aftersales.aftersale_request(shop=shop, shopper=shopper, order_public_id=order.public_id, line_id=line.pk,
-                                     kind="return_refund", quantity=1, reason_code="no_reason")
-    aftersales.aftersale_request(shop=shop, shopper=shopper, order_public_id=order.public_id, line_id=line.pk,
-                                 kind="return_refund", quantity=1, reason_code="quality")
+        aftersales.aftersale_request(
+            shop=shop,
+            shopper=shopper,
+            order_public_id=order.public_id,
+            line_id=line.pk,
+            kind="return_refund",
+            quantity=1,
+            reason_code="no_reason",
+        )
+    aftersales.aftersale_request(
+        shop=shop,
+        shopper=shopper,
+        order_public_id=order.public_id,
+        line_id=line.pk,
+        kind="return_refund",
+        quantity=1,
+        reason_code="quality",
+    )
 
 
 def test_partial_shipment_and_batch_ship(shop, shopper, owner, address, limited):
     other = make_product(shop, name="杯子", price=3000, stock=10)
-    order = order_place(shop=shop, shopper=shopper, address_id=address.public_id, idempotency_key="key-batch-1",
-                        items=[{"sku": limited.skus.get().pk, "quantity": 1}, {"sku": other.skus.get().pk, "quantity": 2}])
+    order = order_place(
+        shop=shop,
+        shopper=shopper,
+        address_id=address.public_id,
+        idempotency_key="key-batch-1",
+        items=[{"sku": limited.skus.get().pk, "quantity": 1}, {"sku": other.skus.get().pk, "quantity": 2}],
+    )
     pay(order)
     first = order.lines.order_by("id").first()
     order_ship(actor=owner, order_id=order.pk, carrier="顺丰", tracking_number="SF1", lines={first.pk: 1})
@@ -210,8 +265,10 @@ def test_partial_shipment_and_batch_ship(shop, shopper, owner, address, limited)
     assert order.status == OrderStatus.PARTIALLY_SHIPPED
     second = place(shop, shopper, address, limited)
     pay(second)
-    csv_bytes = ("订单号,快递公司,快递单号\n"
-                 f"{order.number},顺丰,SF2\n{second.number},圆通,YT9\nnope,顺丰,SF3\n{order.number},顺丰,SF4\n").encode("gbk")
+    csv_bytes = (
+        "订单号,快递公司,快递单号\n"
+        f"{order.number},顺丰,SF2\n{second.number},圆通,YT9\nnope,顺丰,SF3\n{order.number},顺丰,SF4\n"
+    ).encode("gbk")
     rows = shipping_rows_parse(filename="ship.csv", content=csv_bytes)
     result = orders_ship_batch(actor=owner, shop=shop, rows=rows)
     assert result["shipped"] == 2

@@ -18,15 +18,21 @@ class AlipayProvider(PaymentProvider):
 
         self.config = config
         self.client = AliPay(
-            appid=config["app_id"], app_notify_url=config.get("notify_url"),
-            app_private_key_string=config["private_key"], alipay_public_key_string=config["alipay_public_key"],
-            sign_type="RSA2", debug=bool(config.get("sandbox")),
+            appid=config["app_id"],
+            app_notify_url=config.get("notify_url"),
+            app_private_key_string=config["private_key"],
+            alipay_public_key_string=config["alipay_public_key"],
+            sign_type="RSA2",
+            debug=bool(config.get("sandbox")),
         )
 
     def start(self, *, payment, description: str, return_url: str) -> PayAction:
         query = self.client.api_alipay_trade_wap_pay(
-            out_trade_no=payment.out_trade_no, total_amount=format_yuan(payment.amount), subject=description[:128],
-            return_url=return_url, notify_url=self.config.get("notify_url"),
+            out_trade_no=payment.out_trade_no,
+            total_amount=format_yuan(payment.amount),
+            subject=description[:128],
+            return_url=return_url,
+            notify_url=self.config.get("notify_url"),
         )
         return PayAction(kind="redirect", url=f"{self.client._gateway}?{query}")
 
@@ -56,15 +62,19 @@ class AlipayProvider(PaymentProvider):
             if amount != amount.to_integral_value():
                 raise InvalidOperation
             return VerifiedNotification(
-                out_trade_no=data["out_trade_no"], provider_txn_id="ali_" + data["trade_no"], amount=int(amount),
-                succeeded=data.get("trade_status") in PAID_STATES, raw=data,
+                out_trade_no=data["out_trade_no"],
+                provider_txn_id="ali_" + data["trade_no"],
+                amount=int(amount),
+                succeeded=data.get("trade_status") in PAID_STATES,
+                raw=data,
             )
         except (KeyError, InvalidOperation, ValueError):
             raise NotificationRejected(code="malformed_body") from None
 
     def refund(self, *, payment, refund) -> RefundResult:
         result = self.client.api_alipay_trade_refund(
-            refund_amount=format_yuan(refund.amount), out_trade_no=payment.out_trade_no,
+            refund_amount=format_yuan(refund.amount),
+            out_trade_no=payment.out_trade_no,
             out_request_no=refund.out_refund_no,
         )
         if result.get("code") == "10000":

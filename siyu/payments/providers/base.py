@@ -1,7 +1,6 @@
 """What a payment provider must do for us. Implementations never touch the database."""
 
 import time
-
 from dataclasses import dataclass, field
 
 from siyu.core.errors import DomainError

@@ -31,12 +31,20 @@ def sandbox_sign(body: bytes, timestamp: int) -> str:
     return hmac.new(_key(), str(timestamp).encode() + b"\n" + body, hashlib.sha256).hexdigest()
 
 
-def sandbox_notification(*, out_trade_no: str, amount: int, txn_id: str, succeeded: bool = True,
-                         timestamp: int | None = None) -> tuple[dict, bytes]:
+def sandbox_notification(
+    *, out_trade_no: str, amount: int, txn_id: str, succeeded: bool = True, timestamp: int | None = None
+) -> tuple[dict, bytes]:
     """What the sandbox 'bank' sends: (headers, body)."""
     timestamp = int(time.time()) if timestamp is None else timestamp
-    body = json.dumps({"out_trade_no": out_trade_no, "transaction_id": txn_id, "amount": amount,
-                       "status": "SUCCESS" if succeeded else "FAILED"}, separators=(",", ":")).encode()
+    body = json.dumps(
+        {
+            "out_trade_no": out_trade_no,
+            "transaction_id": txn_id,
+            "amount": amount,
+            "status": "SUCCESS" if succeeded else "FAILED",
+        },
+        separators=(",", ":"),
+    ).encode()
     return {SIGNATURE_HEADER: sandbox_sign(body, timestamp), TIMESTAMP_HEADER: str(timestamp)}, body
 
 
@@ -56,8 +64,11 @@ class SandboxProvider(PaymentProvider):
         try:
             data = json.loads(body)
             return VerifiedNotification(
-                out_trade_no=str(data["out_trade_no"]), provider_txn_id="sb_" + str(data["transaction_id"]),
-                amount=int(data["amount"]), succeeded=data["status"] == "SUCCESS", raw=data,
+                out_trade_no=str(data["out_trade_no"]),
+                provider_txn_id="sb_" + str(data["transaction_id"]),
+                amount=int(data["amount"]),
+                succeeded=data["status"] == "SUCCESS",
+                raw=data,
             )
         except (ValueError, KeyError, TypeError):
             raise NotificationRejected(code="malformed_body") from None

@@ -18,8 +18,13 @@ from .base import (
     header,
 )
 
-HEADERS = ("Wechatpay-Signature", "Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Serial",
-           "Wechatpay-Signature-Type")
+HEADERS = (
+    "Wechatpay-Signature",
+    "Wechatpay-Timestamp",
+    "Wechatpay-Nonce",
+    "Wechatpay-Serial",
+    "Wechatpay-Signature-Type",
+)
 SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
 
 
@@ -31,18 +36,27 @@ class WechatPayProvider(PaymentProvider):
 
         self.config = config
         self.client = WeChatPay(
-            wechatpay_type=WeChatPayType.NATIVE, mchid=config["mchid"], private_key=config["private_key"],
-            cert_serial_no=config["cert_serial_no"], appid=config["appid"], apiv3_key=config["apiv3_key"],
-            notify_url=config.get("notify_url"), public_key=config["public_key"],
-            public_key_id=config["public_key_id"], timeout=(5, 15),
+            wechatpay_type=WeChatPayType.NATIVE,
+            mchid=config["mchid"],
+            private_key=config["private_key"],
+            cert_serial_no=config["cert_serial_no"],
+            appid=config["appid"],
+            apiv3_key=config["apiv3_key"],
+            notify_url=config.get("notify_url"),
+            public_key=config["public_key"],
+            public_key_id=config["public_key_id"],
+            timeout=(5, 15),
         )
 
     def start(self, *, payment, description: str, return_url: str) -> PayAction:
         from wechatpayv3 import WeChatPayType
 
-        code, message = self.client.pay(description=description[:127], out_trade_no=payment.out_trade_no,
-                                        amount={"total": payment.amount, "currency": "CNY"},
-                                        pay_type=WeChatPayType.NATIVE)
+        code, message = self.client.pay(
+            description=description[:127],
+            out_trade_no=payment.out_trade_no,
+            amount={"total": payment.amount, "currency": "CNY"},
+            pay_type=WeChatPayType.NATIVE,
+        )
         data = json.loads(message) if message else {}
         if code != 200 or "code_url" not in data:
             raise NotificationRejected(code="provider_error", status=502, detail={"provider": data.get("code", code)})
@@ -75,8 +89,11 @@ class WechatPayProvider(PaymentProvider):
         try:
             amount = int(resource["amount"]["total"])
             return VerifiedNotification(
-                out_trade_no=str(resource["out_trade_no"]), provider_txn_id="wx_" + str(resource["transaction_id"]),
-                amount=amount, succeeded=resource.get("trade_state") == "SUCCESS", raw=resource,
+                out_trade_no=str(resource["out_trade_no"]),
+                provider_txn_id="wx_" + str(resource["transaction_id"]),
+                amount=amount,
+                succeeded=resource.get("trade_state") == "SUCCESS",
+                raw=resource,
             )
         except (KeyError, TypeError, ValueError):
             raise NotificationRejected(code="malformed_body") from None
@@ -87,7 +104,8 @@ class WechatPayProvider(PaymentProvider):
 
     def refund(self, *, payment, refund) -> RefundResult:
         code, message = self.client.refund(
-            out_refund_no=refund.out_refund_no, transaction_id=payment.provider_txn_id.removeprefix("wx_"),
+            out_refund_no=refund.out_refund_no,
+            transaction_id=payment.provider_txn_id.removeprefix("wx_"),
             amount={"refund": refund.amount, "total": payment.amount, "currency": "CNY"},
         )
         data = json.loads(message) if message else {}

@@ -1,0 +1,240 @@
+"""Shopper pages for buying: cart, checkout, pay, orders, receipt and after-sales."""
+
+import secrets
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from siyu.accounts.selectors import addresses_of
+from siyu.core.errors import DomainError
+from siyu.orders.aftersales import aftersale_request, aftersale_return_shipped
+from siyu.orders.checkout import cart_lines, cart_set, order_place, order_quote
+from siyu.orders.lifecycle import order_cancel, order_confirm_receipt
+from siyu.orders.models import AfterSaleKind
+from siyu.orders.selectors import order_for_shopper, orders_of_shopper
+from siyu.payments.providers import providers_enabled
+from siyu.payments.selectors import payment_for_shopper
+from siyu.payments.services import payment_start, sandbox_pay
+
+from .helpers import current_shopper, shopper_required
+
+ORDER_TABS = ("pending_payment", "paid", "shipped", "completed")
+
+
+def _items_from(request) -> list[dict]:
+    skus, quantities = (
+        request.POST.getlist("sku") or request.GET.getlist("sku"),
+        (request.POST.getlist("quantity") or request.GET.getlist("quantity")),
+    )
+    return [{"sku": s, "quantity": q} for s, q in zip(skus, quantities, strict=False)]
+
+
+@shopper_required
+@require_GET
+def cart(request):
+    lines = cart_lines(shop=request.shop, shopper=current_shopper(request))
+    return render(
+        request, "storefront/cart.html", {"lines": lines, "total": sum(ln.sku.price * ln.quantity for ln in lines)}
+    )
+
+
+@shopper_required
+@require_POST
+def cart_update(request):
+    try:
+        cart_set(
+            shop=request.shop,
+            shopper=current_shopper(request),
+            sku_id=request.POST.get("sku"),
+            quantity=request.POST.get("quantity", 1),
+            add=request.POST.get("mode") == "add",
+        )
+        if request.POST.get("mode") == "add":
+            messages.success(request, _("Added to cart."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(request.POST.get("back") if request.POST.get("back", "").startswith("/") else "storefront:cart")
+
+
+@shopper_required
+@require_http_methods(["GET", "POST"])
+def checkout(request):
+    shop, shopper = request.shop, current_shopper(request)
+    from_cart = (request.POST.get("from_cart") or request.GET.get("from_cart")) == "1"
+    items = (
+        [{"sku": ln.sku_id, "quantity": ln.quantity} for ln in cart_lines(shop=shop, shopper=shopper)]
+        if from_cart
+        else _items_from(request)
+    )
+    addresses = addresses_of(shop=shop, shopper=shopper)
+    chosen = request.POST.get("address") or request.GET.get("address") or (addresses[0].public_id if addresses else "")
+    address = next((a for a in addresses if a.public_id == chosen), None)
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            order = order_place(
+                shop=shop,
+                shopper=shopper,
+                items=items,
+                address_id=chosen,
+                idempotency_key=request.POST.get("idempotency_key", ""),
+                note=request.POST.get("note", "")[:300],
+                confirm_no_returns=request.POST.get("confirm_no_returns") == "on",
+                ref_code=request.session.get("ref", ""),
+                from_cart=from_cart,
+            )
+            return redirect("storefront:order_pay", order.public_id)
+        except DomainError as exc:
+            error, status = exc, exc.status
+    try:
+        quote = order_quote(shop=shop, items=items, province=address.province if address else "")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("storefront:cart")
+    return render(
+        request,
+        "storefront/checkout.html",
+        {
+            "quote": quote,
+            "items": items,
+            "addresses": addresses,
+            "address": address,
+            "from_cart": from_cart,
+            "idempotency_key": request.POST.get("idempotency_key") or secrets.token_urlsafe(16),
+            "note": request.POST.get("note", ""),
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@shopper_required
+@require_GET
+def orders(request):
+    status = request.GET.get("status", "")
+    qs = orders_of_shopper(
+        shop=request.shop, shopper=current_shopper(request), status=status if status in ORDER_TABS else ""
+    )
+    return render(request, "storefront/orders.html", {"orders": list(qs[:50]), "status": status, "tabs": ORDER_TABS})
+
+
+@shopper_required
+@require_GET
+def order_detail(request, public_id: str):
+    order = order_for_shopper(shop=request.shop, shopper=current_shopper(request), public_id=public_id)
+    return render(
+        request,
+        "storefront/order_detail.html",
+        {
+            "order": order,
+            "kinds": AfterSaleKind.choices,
+            "paying": request.GET.get("paying") == "1",
+        },
+    )
+
+
+@shopper_required
+@require_http_methods(["GET", "POST"])
+def order_pay(request, public_id: str):
+    shopper = current_shopper(request)
+    order = order_for_shopper(shop=request.shop, shopper=shopper, public_id=public_id)
+    if request.method == "POST":
+        try:
+            action = payment_start(
+                shop=request.shop,
+                shopper=shopper,
+                order_public_id=public_id,
+                provider=request.POST.get("provider", ""),
+                return_url=request.build_absolute_uri(reverse("storefront:order", args=[public_id])),
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("storefront:order_pay", public_id)
+        if action.kind == "redirect":
+            return redirect(action.url)
+        return render(request, "storefront/pay_qrcode.html", {"order": order, "action": action})
+    return render(request, "storefront/pay.html", {"order": order, "providers": providers_enabled()})
+
+
+@shopper_required
+@require_http_methods(["GET", "POST"])
+def sandbox_pay_page(request, out_trade_no: str):
+    """The sandbox provider's own page: what a bank's checkout would show."""
+    payment = payment_for_shopper(shop=request.shop, shopper=current_shopper(request), out_trade_no=out_trade_no)
+    if request.method == "POST":
+        try:
+            sandbox_pay(payment=payment)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return redirect(reverse("storefront:order", args=[payment.order.public_id]) + "?paying=1")
+    return render(request, "storefront/sandbox_pay.html", {"payment": payment})
+
+
+@shopper_required
+@require_POST
+def order_action(request, public_id: str):
+    shopper = current_shopper(request)
+    order = order_for_shopper(shop=request.shop, shopper=shopper, public_id=public_id)
+    try:
+        action = request.POST.get("action")
+        if action == "cancel":
+            order_cancel(order_id=order.pk, actor=shopper, reason=_("cancelled by the shopper"))
+        elif action == "receive":
+            order_confirm_receipt(order_id=order.pk, actor=shopper, shopper_id=shopper.pk)
+        elif action == "return_shipped":
+            aftersale_return_shipped(
+                shop=request.shop,
+                shopper=shopper,
+                public_id=request.POST.get("after_sale", ""),
+                carrier=request.POST.get("carrier", ""),
+                tracking=request.POST.get("tracking", ""),
+            )
+        else:
+            raise Http404()
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("storefront:order", public_id)
+
+
+@shopper_required
+@require_http_methods(["GET", "POST"])
+def aftersale_new(request, public_id: str, line_id: int):
+    shopper = current_shopper(request)
+    order = order_for_shopper(shop=request.shop, shopper=shopper, public_id=public_id)
+    line = next((ln for ln in order.lines.all() if ln.pk == line_id), None)
+    if line is None:
+        raise Http404()
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            aftersale_request(
+                shop=request.shop,
+                shopper=shopper,
+                order_public_id=public_id,
+                line_id=line_id,
+                kind=request.POST.get("kind", ""),
+                quantity=request.POST.get("quantity", 0),
+                reason_code=request.POST.get("reason_code", ""),
+                reason=request.POST.get("reason", "")[:400],
+                photos=request.FILES.getlist("photos"),
+            )
+            messages.success(request, _("Your request was sent. The shop will reply soon."))
+            return redirect("storefront:order", public_id)
+        except DomainError as exc:
+            error, status = exc, exc.status
+    return render(
+        request,
+        "storefront/aftersale_form.html",
+        {
+            "order": order,
+            "line": line,
+            "kinds": AfterSaleKind.choices,
+            "error": error,
+            "max_quantity": line.quantity - line.refunded_quantity,
+        },
+        status=status,
+    )
