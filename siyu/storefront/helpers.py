@@ -1,6 +1,7 @@
 """Small helpers shared by the storefront views."""
 
 import functools
+from urllib.parse import urlencode
 
 from django.http import Http404
 from django.shortcuts import redirect
@@ -32,7 +33,7 @@ def shopper_required(view):
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         if current_shopper(request) is None:
-            return redirect(f"{reverse('storefront:login')}?next={request.get_full_path()}")
+            return redirect(f"{reverse('storefront:login')}?{urlencode({'next': request.get_full_path()})}")
         return view(request, *args, **kwargs)
 
     return not_found_as_404(wrapper)

@@ -58,3 +58,45 @@ def test_home_product_pick_sku(live_server, live_shop, phone_page, screenshot_di
     page.wait_for_function("() => { const i = document.querySelector('img.poster'); return i && i.complete; }")
     assert page.evaluate("() => document.querySelector('img.poster').naturalWidth") == 750
     assert "?ref=" not in page.locator("#share-url").input_value()  # an anonymous visitor has no code
+
+
+def test_buy_pay_with_sandbox_and_see_paid(live_server, live_shop, phone_page, screenshot_dir):
+    """home → product → SKU → buy now → sign in by SMS code → address → place order → sandbox pay → paid."""
+    import re
+
+    from siyu.accounts import sms
+
+    page = phone_page
+    page.goto(live_server.url + "/")
+    page.locator("a.card", has_text="纯棉圆领T恤").first.click()
+    page.get_by_role("button", name="白色").click()
+    page.get_by_role("button", name="M", exact=True).click()
+    page.locator("#buy-now").click()
+
+    page.wait_for_url("**/login/**")
+    sms.outbox.clear()
+    page.fill("#phone", "13912345678")
+    page.locator("button[value=send]").click()
+    page.wait_for_selector(".ok")
+    code = re.search(r"\d{6}", sms.outbox[-1][1])[0]
+    page.fill("#code", code)
+    page.locator("button[value=login]").click()
+
+    page.wait_for_url("**/checkout/**")
+    page.get_by_role("link", name="新增地址").click()
+    for field, value in {"#recipient": "张三", "#aphone": "13912345678", "#province": "浙江省", "#city": "杭州市",
+                         "#district": "西湖区", "#detail": "文三路 1 号"}.items():
+        page.fill(field, value)
+    page.get_by_role("button", name="保存").click()
+    page.wait_for_url("**/checkout/**")
+    assert page.locator("#grand-total").inner_text() == "¥59.00"
+    page.screenshot(path=str(screenshot_dir / "storefront-checkout.png"))
+    page.locator("#place-order").click()
+
+    page.wait_for_url("**/pay/")
+    page.locator("#pay-sandbox").click()
+    page.wait_for_url("**/pay/sandbox/**")
+    page.locator("#sandbox-confirm").click()
+    page.wait_for_url("**/orders/**")
+    assert page.locator("#order-status").inner_text() == "已支付"
+    page.screenshot(path=str(screenshot_dir / "storefront-order-paid.png"), full_page=True)

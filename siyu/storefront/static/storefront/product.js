@@ -45,7 +45,11 @@
       skuInput.value = "";
       label.textContent = "";
     }
-    picker.dispatchEvent(new CustomEvent("sku-change", { detail: sku }));
+    setBuyable(sku);
+  }
+  function setBuyable(sku) {
+    document.querySelectorAll(".sku-field").forEach(function (f) { f.value = sku ? sku.id : ""; });
+    document.querySelectorAll("button.buy").forEach(function (b) { b.disabled = !sku || sku.stock <= 0; });
   }
   dims.forEach(function (fs, i) {
     var seen = [];
@@ -60,10 +64,15 @@
       box.appendChild(b);
     });
   });
+  var buyNow = document.getElementById("buy-now-form");
+  if (buyNow) buyNow.addEventListener("submit", function () {
+    document.getElementById("buy-now-qty").value = document.getElementById("buy-qty").value;
+  });
+  refresh();
   if (!dims.length && data.length === 1) {
     skuInput.value = data[0].id;
     stock.textContent = stockText(data[0].stock);
     stock.classList.toggle("out", data[0].stock <= 0);
+    setBuyable(data[0]);
   }
-  refresh();
 })();
