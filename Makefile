@@ -40,3 +40,6 @@ test: $(VENV)/.installed-test messages lint
 
 clean:
 	rm -rf $(VENV) data media staticfiles
+
+bench-checkout: $(VENV)/.installed
+	$(BIN)/python bench/checkout.py

@@ -62,10 +62,19 @@ class ShippingTemplateFactory(factory.django.DjangoModelFactory):
     is_default = True
 
 
-def make_product(shop: Shop, *, name: str = "测试商品", price: int = 1990, stock: int = 10,
-                 status: str = ProductStatus.ON_SALE, category: Category | None = None, **extra) -> Product:
-    product = Product.objects.create(shop=shop, name=name, status=status, category=category,
-                                     price_min=price, price_max=price, **extra)
+def make_product(
+    shop: Shop,
+    *,
+    name: str = "测试商品",
+    price: int = 1990,
+    stock: int = 10,
+    status: str = ProductStatus.ON_SALE,
+    category: Category | None = None,
+    **extra,
+) -> Product:
+    product = Product.objects.create(
+        shop=shop, name=name, status=status, category=category, price_min=price, price_max=price, **extra
+    )
     Sku.objects.create(shop=shop, product=product, price=price, stock=stock)
     return product
 

@@ -217,8 +217,9 @@ def staff_create(
             )
     except IntegrityError:
         raise Conflict(_("This username is taken."), detail={"username": username}) from None
-    audit_record(shop_id=shop.pk, actor=getattr(actor, "user", None), action="staff.create", target=member,
-                 data={"role": role})
+    audit_record(
+        shop_id=shop.pk, actor=getattr(actor, "user", None), action="staff.create", target=member, data={"role": role}
+    )
     return member
 
 
@@ -228,8 +229,10 @@ def staff_update(*, actor: StaffMember, member: StaffMember, role: str, is_activ
         raise InvalidInput(detail={"role": "unknown role"})
     with transaction.atomic():
         owners = list(
-            StaffMember.objects.select_for_update().filter(shop_id=member.shop_id, role=OWNER, is_active=True)
-            .order_by("pk").values_list("pk", flat=True)
+            StaffMember.objects.select_for_update()
+            .filter(shop_id=member.shop_id, role=OWNER, is_active=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
         losing_owner = member.pk in owners and (role != OWNER or not is_active)
         if losing_owner and len(owners) == 1:
@@ -237,8 +240,13 @@ def staff_update(*, actor: StaffMember, member: StaffMember, role: str, is_activ
         before = {"role": member.role, "is_active": member.is_active}
         member.role, member.is_active = role, is_active
         member.save(update_fields=["role", "is_active"])
-        audit_record(shop_id=member.shop_id, actor=actor.user, action="staff.update", target=member,
-                     data={"from": before, "to": {"role": role, "is_active": is_active}})
+        audit_record(
+            shop_id=member.shop_id,
+            actor=actor.user,
+            action="staff.update",
+            target=member,
+            data={"from": before, "to": {"role": role, "is_active": is_active}},
+        )
     return member
 
 
@@ -249,8 +257,9 @@ def _token_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def token_issue(*, shop: Shop, staff: StaffMember | None = None, shopper: Shopper | None = None,
-                name: str = "") -> tuple[ApiToken, str]:
+def token_issue(
+    *, shop: Shop, staff: StaffMember | None = None, shopper: Shopper | None = None, name: str = ""
+) -> tuple[ApiToken, str]:
     """Create a token and return it with its key. The key is shown once and never stored."""
     if staff is not None:
         require(staff, "tokens.manage", shop_id=shop.pk)

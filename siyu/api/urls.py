@@ -3,6 +3,7 @@ import json
 from django.shortcuts import render
 from django.urls import URLPattern, path, re_path, reverse
 
+from . import notify
 from .errors import json_errors, not_found_view
 from .v1 import api
 
@@ -25,6 +26,7 @@ def _with_json_errors(urls):
 urlpatterns = [
     path("v1/", _with_json_errors(api.urls)),
     path("docs", docs, name="api-docs"),
+    path("payments/notify/<str:provider>/", notify.payment_notification, name="payment-notify"),
     # Anything else under /api/ answers with the error body rather than an HTML page.
     re_path(r"^.*$", not_found_view),
 ]

@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI
 
-from . import console, console_catalog, storefront
+from . import console, console_catalog, orders_console, orders_storefront, storefront
 from .errors import install_error_handlers
 
 api = NinjaAPI(
@@ -19,7 +19,9 @@ api = NinjaAPI(
     docs_url=None,  # the docs page lives at /api/docs, outside the versioned prefix
 )
 install_error_handlers(api)
+storefront.router.add_router("", orders_storefront.router)
 api.add_router("/storefront/", storefront.router)
 # The console is one router; its catalogue half lives in its own module to keep modules small.
 console.router.add_router("", console_catalog.router)
+console.router.add_router("", orders_console.router)
 api.add_router("/console/", console.router)

@@ -7,8 +7,19 @@ from siyu.shops.models import Shop
 
 from .models import Category, Product, ProductImage, ProductStatus, ShippingTemplate, Sku
 
-LIST_FIELDS = ("public_id", "name", "main_thumb", "price_min", "price_max", "list_price", "status",
-               "selling_points", "featured_position", "category_id", "shop_id")
+LIST_FIELDS = (
+    "public_id",
+    "name",
+    "main_thumb",
+    "price_min",
+    "price_max",
+    "list_price",
+    "status",
+    "selling_points",
+    "featured_position",
+    "category_id",
+    "shop_id",
+)
 
 
 def products_on_sale(*, shop: Shop, category_id: int | None = None, q: str = "") -> QuerySet[Product]:
@@ -25,7 +36,8 @@ def products_on_sale(*, shop: Shop, category_id: int | None = None, q: str = "")
 def products_featured(*, shop: Shop) -> list[Product]:
     return list(
         Product.objects.filter(shop=shop, status=ProductStatus.ON_SALE, featured_position__isnull=False)
-        .only(*LIST_FIELDS).order_by("featured_position")
+        .only(*LIST_FIELDS)
+        .order_by("featured_position")
     )
 
 
@@ -78,8 +90,10 @@ def product_for_staff(*, shop: Shop, public_id: str) -> Product:
 def products_for_staff(
     *, shop: Shop, status: str = "", category_id: int | None = None, q: str = ""
 ) -> QuerySet[Product]:
-    qs = Product.objects.filter(shop=shop).select_related("category").annotate(
-        stock_total=Sum("skus__stock", filter=Q(skus__is_active=True))
+    qs = (
+        Product.objects.filter(shop=shop)
+        .select_related("category")
+        .annotate(stock_total=Sum("skus__stock", filter=Q(skus__is_active=True)))
     )
     if status:
         qs = qs.filter(status=status)

@@ -62,19 +62,32 @@ def demo_items(limit: int | None = None) -> list[data.Item]:
     return ordered if limit is None else ordered[: max(0, limit)]
 
 
-def build_demo(*, seed: int = DEFAULT_SEED, products: int | None = None,
-               progress: Callable[[str], None] | None = None) -> DemoResult:
+def build_demo(
+    *, seed: int = DEFAULT_SEED, products: int | None = None, progress: Callable[[str], None] | None = None
+) -> DemoResult:
     """Create the demo shop, its staff, catalogue and a few shoppers, all in one transaction."""
     say = progress or (lambda _msg: None)
     rng = random.Random(seed)
     with transaction.atomic():
         shop = shop_create(slug=data.SHOP["slug"], name=data.SHOP["name"], is_default=True)
-        owner = staff_create(actor=None, shop=shop, username=data.OWNER["username"],
-                             password=data.OWNER["password"], role=OWNER, display_name=data.OWNER["display_name"])
+        owner = staff_create(
+            actor=None,
+            shop=shop,
+            username=data.OWNER["username"],
+            password=data.OWNER["password"],
+            role=OWNER,
+            display_name=data.OWNER["display_name"],
+        )
         result = DemoResult(shop=shop, owner=owner, staff=[owner])
         result.staff += [
-            staff_create(actor=owner, shop=shop, username=row["username"], password=data.STAFF_PASSWORD,
-                         role=row["role"], display_name=row["display_name"])
+            staff_create(
+                actor=owner,
+                shop=shop,
+                username=row["username"],
+                password=data.STAFF_PASSWORD,
+                role=row["role"],
+                display_name=row["display_name"],
+            )
             for row in data.STAFF
         ]
         say("shop")
@@ -83,8 +96,11 @@ def build_demo(*, seed: int = DEFAULT_SEED, products: int | None = None,
         categories = _create_categories(owner, shop)
         say("categories")
         for number, item in enumerate(demo_items(products), start=1):
-            result.products.append(_create_product(owner, shop, item, number=number, rng=rng, seed=seed,
-                                                   templates=templates, categories=categories))
+            result.products.append(
+                _create_product(
+                    owner, shop, item, number=number, rng=rng, seed=seed, templates=templates, categories=categories
+                )
+            )
             if number % 10 == 0:
                 say(f"products:{number}")
         result.featured = _feature(owner, shop, result.products)
@@ -93,13 +109,18 @@ def build_demo(*, seed: int = DEFAULT_SEED, products: int | None = None,
 
 
 def _brand_shop(owner: StaffMember, shop: Shop, seed: int) -> None:
-    shop_update_profile(actor=owner, shop=shop, data={
-        "slogan": data.SHOP["slogan"], "audience": data.SHOP["audience"], "description": data.SHOP["description"],
-        "default_return_policy": "no_reason_7d",
-    })
+    shop_update_profile(
+        actor=owner,
+        shop=shop,
+        data={
+            "slogan": data.SHOP["slogan"],
+            "audience": data.SHOP["audience"],
+            "description": data.SHOP["description"],
+            "default_return_policy": "no_reason_7d",
+        },
+    )
     shop_set_image(actor=owner, shop=shop, kind="logo", upload=images.shop_logo(name=shop.name, seed=seed))
-    banner = images.shop_banner(name=shop.name, slogan=data.SHOP["slogan"], badge=data.SHOP["banner_badge"],
-                                seed=seed)
+    banner = images.shop_banner(name=shop.name, slogan=data.SHOP["slogan"], badge=data.SHOP["banner_badge"], seed=seed)
     shop_set_image(actor=owner, shop=shop, kind="banner", upload=banner)
 
 
@@ -117,33 +138,68 @@ def _create_categories(owner: StaffMember, shop: Shop) -> dict[str, tuple[Catego
     for position, (top_name, (theme, children)) in enumerate(data.CATEGORIES.items()):
         top = category_create(actor=owner, shop=shop, name=top_name, position=position)
         for sub_position, name in enumerate(children):
-            subs[name] = (category_create(actor=owner, shop=shop, name=name, parent_id=top.pk,
-                                          position=sub_position), theme)
+            subs[name] = (
+                category_create(actor=owner, shop=shop, name=name, parent_id=top.pk, position=sub_position),
+                theme,
+            )
     return subs
 
 
-def _create_product(owner: StaffMember, shop: Shop, item: data.Item, *, number: int, rng: random.Random,
-                    seed: int, templates: dict, categories: dict) -> Product:
+def _create_product(
+    owner: StaffMember,
+    shop: Shop,
+    item: data.Item,
+    *,
+    number: int,
+    rng: random.Random,
+    seed: int,
+    templates: dict,
+    categories: dict,
+) -> Product:
     category, theme = categories[item.sub]
-    product = product_create(actor=owner, shop=shop, data={
-        "name": item.name, "description": item.description, "selling_points": list(item.points),
-        "category_id": category.pk, "shipping_template_id": templates[item.shipping].pk,
-        "return_policy": item.policy, "consumption_cycle_days": item.cycle, "price": item.price,
-    })
+    product = product_create(
+        actor=owner,
+        shop=shop,
+        data={
+            "name": item.name,
+            "description": item.description,
+            "selling_points": list(item.points),
+            "category_id": category.pk,
+            "shipping_template_id": templates[item.shipping].pk,
+            "return_policy": item.policy,
+            "consumption_cycle_days": item.cycle,
+            "price": item.price,
+        },
+    )
     if item.specs:
-        skus = product_set_specs(actor=owner, product=product,
-                                 specs=[{"name": name, "values": list(values)} for name, values in item.specs])
+        skus = product_set_specs(
+            actor=owner, product=product, specs=[{"name": name, "values": list(values)} for name, values in item.specs]
+        )
     else:
         skus = list(product.skus.all())
-    sku_update_many(actor=owner, product=product, rows=[
-        _sku_row(item, sku, code=f"SY{number:03d}-{index:02d}", rng=rng) for index, sku in enumerate(skus, start=1)
-    ])
-    product_set_main_image(actor=owner, product=product, upload=images.product_main_image(
-        name=item.name, theme=theme, motif=item.motif, tag=item.tag, brand=shop.name, seed=seed))
+    sku_update_many(
+        actor=owner,
+        product=product,
+        rows=[
+            _sku_row(item, sku, code=f"SY{number:03d}-{index:02d}", rng=rng) for index, sku in enumerate(skus, start=1)
+        ],
+    )
+    product_set_main_image(
+        actor=owner,
+        product=product,
+        upload=images.product_main_image(
+            name=item.name, theme=theme, motif=item.motif, tag=item.tag, brand=shop.name, seed=seed
+        ),
+    )
     for index in range(1, max(1, min(3, item.images)) + 1):
         point = item.points[(index - 1) % len(item.points)]
-        product_add_image(actor=owner, product=product, upload=images.product_detail_image(
-            name=item.name, theme=theme, motif=item.motif, point=point, index=index, seed=seed))
+        product_add_image(
+            actor=owner,
+            product=product,
+            upload=images.product_detail_image(
+                name=item.name, theme=theme, motif=item.motif, point=point, index=index, seed=seed
+            ),
+        )
     if item.status != ProductStatus.DRAFT:
         product_set_status(actor=owner, product=product, status=ProductStatus.ON_SALE)
     if item.status == ProductStatus.OFF_SHELF:
@@ -160,7 +216,10 @@ def _sku_row(item: data.Item, sku, *, code: str, rng: random.Random) -> dict:
     # Costs sit at 35-60% of the price, rounded to the jiao, as a seller's purchase prices would.
     cost = round(price * rng.uniform(0.35, 0.6) / 10) * 10
     return {
-        "id": sku.pk, "price": price, "cost_price": cost, "code": code,
+        "id": sku.pk,
+        "price": price,
+        "cost_price": cost,
+        "code": code,
         "list_price": item.list_price + delta if item.list_price else None,
         "stock": 0 if sold_out else rng.randint(12, 280),
     }
@@ -183,9 +242,18 @@ def _create_shoppers(shop: Shop) -> list[Shopper]:
         shopper = Shopper.objects.filter(phone_hash=lookup_hash(phone)).first()
         if shopper is None:
             shopper = Shopper.objects.create(phone_hash=lookup_hash(phone), phone=phone, nickname=row["nickname"])
-        address_create(shop=shop, shopper=shopper, data={
-            "recipient": row["recipient"], "phone": phone, "province": row["province"], "city": row["city"],
-            "district": row["district"], "detail": row["detail"], "is_default": True,
-        })
+        address_create(
+            shop=shop,
+            shopper=shopper,
+            data={
+                "recipient": row["recipient"],
+                "phone": phone,
+                "province": row["province"],
+                "city": row["city"],
+                "district": row["district"],
+                "detail": row["detail"],
+                "is_default": True,
+            },
+        )
         shoppers.append(shopper)
     return shoppers

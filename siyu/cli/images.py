@@ -89,8 +89,13 @@ def _background(size: tuple[int, int], pal: Palette, rng: random.Random) -> Imag
     glow_mask = _glow_mask(glow_side)
     gx, gy = int(width * rng.uniform(0.15, 0.45)), int(height * rng.uniform(0.05, 0.3))
     glow = Image.new("RGB", size, _mix(pal.top, (255, 255, 255), 0.7))
-    base.paste(glow, (0, 0), glow_mask.crop((glow_side // 2 - gx, glow_side // 2 - gy,
-                                               glow_side // 2 - gx + width, glow_side // 2 - gy + height)))
+    base.paste(
+        glow,
+        (0, 0),
+        glow_mask.crop(
+            (glow_side // 2 - gx, glow_side // 2 - gy, glow_side // 2 - gx + width, glow_side // 2 - gy + height)
+        ),
+    )
     overlay = Image.new("RGBA", size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
     for _ in range(5):
@@ -190,8 +195,14 @@ def _pack(d: ImageDraw.ImageDraw, k: float, pal: Palette) -> None:
 
 
 MOTIFS: dict[str, Callable[[ImageDraw.ImageDraw, float, Palette], None]] = {
-    "cup": _cup, "bottle": _bottle, "jar": _jar, "pouch": _pouch, "box": _gift_box,
-    "lipstick": _lipstick, "towels": _towels, "pack": _pack,
+    "cup": _cup,
+    "bottle": _bottle,
+    "jar": _jar,
+    "pouch": _pouch,
+    "box": _gift_box,
+    "lipstick": _lipstick,
+    "towels": _towels,
+    "pack": _pack,
 }
 
 
@@ -240,8 +251,16 @@ def _wrap(text: str, font, width: int, max_lines: int) -> list[str]:
     return lines
 
 
-def _text_block(draw: ImageDraw.ImageDraw, text: str, *, box: tuple[int, int, int], size: int, fill: Color,
-                max_lines: int = 2, bold: bool = True) -> int:
+def _text_block(
+    draw: ImageDraw.ImageDraw,
+    text: str,
+    *,
+    box: tuple[int, int, int],
+    size: int,
+    fill: Color,
+    max_lines: int = 2,
+    bold: bool = True,
+) -> int:
     """Draw wrapped text at (x, y) within `width`; return the height used. Bars stand in without a font."""
     x, y, width = box
     font = cjk_font(size, bold=bold)
@@ -249,8 +268,7 @@ def _text_block(draw: ImageDraw.ImageDraw, text: str, *, box: tuple[int, int, in
         bars = [width, int(width * 0.6)][:max_lines]
         for i, bar in enumerate(bars):
             top = y + i * int(size * 1.4)
-            draw.rounded_rectangle((x, top, x + bar, top + int(size * 0.7)), radius=size // 3,
-                                   fill=_rgba(fill, 90))
+            draw.rounded_rectangle((x, top, x + bar, top + int(size * 0.7)), radius=size // 3, fill=_rgba(fill, 90))
         return len(bars) * int(size * 1.4)
     lines = _wrap(text, font, width, max_lines)
     for i, line in enumerate(lines):
@@ -276,8 +294,9 @@ def _upload(img: Image.Image, name: str) -> SimpleUploadedFile:
 # --- pictures ----------------------------------------------------------------------------
 
 
-def product_main_image(*, name: str, theme: str, motif: str, tag: str = "", brand: str = "",
-                       seed: int = 0) -> SimpleUploadedFile:
+def product_main_image(
+    *, name: str, theme: str, motif: str, tag: str = "", brand: str = "", seed: int = 0
+) -> SimpleUploadedFile:
     """The square cover picture: drawn product, name card at the bottom, optional tag pill."""
     pal = product_palette(theme, name, seed)
     rng = random.Random(f"{seed}:main:{name}")
@@ -298,8 +317,9 @@ def product_main_image(*, name: str, theme: str, motif: str, tag: str = "", bran
     return _upload(img, "main.jpg")
 
 
-def product_detail_image(*, name: str, theme: str, motif: str, point: str, index: int,
-                         seed: int = 0) -> SimpleUploadedFile:
+def product_detail_image(
+    *, name: str, theme: str, motif: str, point: str, index: int, seed: int = 0
+) -> SimpleUploadedFile:
     """A detail picture that sells one point: a big number, the point, the product beside it."""
     pal = product_palette(theme, name, seed)
     soft = Palette(_mix(pal.top, (255, 255, 255), 0.5), pal.top, pal.accent, pal.ink)
@@ -314,8 +334,15 @@ def product_detail_image(*, name: str, theme: str, motif: str, point: str, index
         draw.ellipse((70, 70, 220, 220), fill=_rgba(pal.accent, 200))
     draw.rectangle((76, 250, 196, 262), fill=_rgba(pal.accent))
     used = _text_block(draw, point, box=(70, 300, side - 140), size=64, fill=pal.ink)
-    _text_block(draw, name, box=(70, 320 + used, side - 140), size=32, fill=_mix(pal.ink, soft.top, 0.35),
-                max_lines=1, bold=False)
+    _text_block(
+        draw,
+        name,
+        box=(70, 320 + used, side - 140),
+        size=32,
+        fill=_mix(pal.ink, soft.top, 0.35),
+        max_lines=1,
+        bold=False,
+    )
     _place_motif(img, motif, pal, side=420, at=(side - 460, side - 470))
     return _upload(img, f"detail-{index}.jpg")
 
@@ -334,8 +361,12 @@ def shop_logo(*, name: str, seed: int = 0) -> SimpleUploadedFile:
     label = name[:2]
     if font and label:
         left, top, right, bottom = draw.textbbox((0, 0), label, font=font)
-        draw.text(((side - (right - left)) / 2 - left, (side - (bottom - top)) / 2 - top), label, font=font,
-                  fill=(255, 255, 255, 255))
+        draw.text(
+            ((side - (right - left)) / 2 - left, (side - (bottom - top)) / 2 - top),
+            label,
+            font=font,
+            fill=(255, 255, 255, 255),
+        )
     else:
         draw.rounded_rectangle((156, 200, 356, 380), radius=24, fill=(255, 255, 255, 255))
         draw.arc((200, 130, 312, 260), 180, 360, fill=(255, 255, 255, 255), width=20)

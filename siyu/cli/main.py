@@ -1,11 +1,11 @@
 """The `siyu` command: Django's management commands under friendlier names.
 
-    siyu up              set up and serve the demo shop with its worker (what `make run` does)
-    siyu demo            build the demo shop (--if-empty: only on an empty database)
-    siyu create-shop     add another shop with its owner
-    siyu worker          run the background worker
-    siyu serve           run the production web server (gunicorn)
-    siyu <anything>      any other Django management command (migrate, shell, …)
+siyu up              set up and serve the demo shop with its worker (what `make run` does)
+siyu demo            build the demo shop (--if-empty: only on an empty database)
+siyu create-shop     add another shop with its owner
+siyu worker          run the background worker
+siyu serve           run the production web server (gunicorn)
+siyu <anything>      any other Django management command (migrate, shell, …)
 """
 
 import os

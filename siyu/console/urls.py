@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, catalog, products, shop
+from .views import aftersales, auth, batch_ship, catalog, orders, products, shop
 
 app_name = "console"
 
@@ -35,4 +35,17 @@ urlpatterns = [
     ),
     path("products/<str:public_id>/specs/", products.product_specs, name="product_specs"),
     path("products/<str:public_id>/skus/", products.product_skus, name="product_skus"),
+    path("orders/", orders.order_list, name="orders"),
+    path("orders/export.csv", orders.order_export, {"fmt": "csv"}, name="order_export_csv"),
+    path("orders/export.xlsx", orders.order_export, {"fmt": "xlsx"}, name="order_export_xlsx"),
+    path("orders/ship-batch/", batch_ship.batch_ship, name="batch_ship"),
+    path("orders/ship-batch/sample.csv", batch_ship.batch_ship_sample, name="batch_ship_sample"),
+    path("orders/ship-batch/rejected.csv", batch_ship.batch_ship_rejected, name="batch_ship_rejected"),
+    path("orders/<str:public_id>/", orders.order_detail, name="order_detail"),
+    path("orders/<str:public_id>/ship/", orders.order_ship, name="order_ship"),
+    path("orders/<str:public_id>/payment/", orders.order_payment, name="order_payment"),
+    path("after-sales/", aftersales.aftersale_list, name="aftersales"),
+    path("after-sales/<str:public_id>/decide/", aftersales.aftersale_decide, name="aftersale_decide"),
+    path("after-sales/<str:public_id>/received/", aftersales.aftersale_received, name="aftersale_received"),
+    path("after-sales/<str:public_id>/retry/", aftersales.aftersale_retry, name="aftersale_retry"),
 ]

@@ -3,9 +3,7 @@ from typing import Any
 from .models import AuditEntry
 
 
-def audit_record(
-    *, shop_id: int | None, actor: Any, action: str, target: Any, data: dict | None = None
-) -> AuditEntry:
+def audit_record(*, shop_id: int | None, actor: Any, action: str, target: Any, data: dict | None = None) -> AuditEntry:
     """Write one audit row. `actor` is a Django user or None (the system)."""
     user = actor if getattr(actor, "pk", None) and hasattr(actor, "get_username") else None
     return AuditEntry.objects.create(

@@ -11,8 +11,13 @@ from pathlib import Path
 from django.conf import settings
 from PIL import ImageFont
 
-FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "/usr/share/fonts-droid-fallback",
-             "/System/Library/Fonts", "/Library/Fonts")
+FONT_DIRS = (
+    "/usr/share/fonts",
+    "/usr/local/share/fonts",
+    "/usr/share/fonts-droid-fallback",
+    "/System/Library/Fonts",
+    "/Library/Fonts",
+)
 # Most specific first: the Simplified Chinese cut of a Sans face reads best on small screens.
 KNOWN_FILES = (
     "opentype/noto/NotoSansCJK-Regular.ttc",

@@ -142,15 +142,6 @@ def order_place(
     now = timezone.now()
     try:
         with transaction.atomic():
-            for line in sorted(quote.lines, key=lambda ln: ln.sku.pk):
-                if not Sku.objects.filter(pk=line.sku.pk, stock__gte=line.quantity, is_active=True).update(
-                    stock=F("stock") - line.quantity
-                ):
-                    raise Conflict(
-                        _("Sold out while you were checking out."),
-                        code="insufficient_stock",
-                        detail={"sku": line.sku.pk},
-                    )
             order = Order.objects.create(
                 shop=shop,
                 public_id=public_id(16),
@@ -196,6 +187,17 @@ def order_place(
                 CartLine.objects.filter(
                     shop=shop, shopper=shopper, sku_id__in=[ln.sku.pk for ln in quote.lines]
                 ).delete()
+            # The stock rows are hot under a rush: decrement them last, so their locks are held
+            # only from here to the commit. Any refusal rolls the whole order back.
+            for line in sorted(quote.lines, key=lambda ln: ln.sku.pk):
+                if not Sku.objects.filter(pk=line.sku.pk, stock__gte=line.quantity, is_active=True).update(
+                    stock=F("stock") - line.quantity
+                ):
+                    raise Conflict(
+                        _("Sold out while you were checking out."),
+                        code="insufficient_stock",
+                        detail={"sku": line.sku.pk},
+                    )
     except IntegrityError:
         # The same key was submitted twice at once: the other submission made the order.
         existing = Order.objects.filter(shop=shop, shopper=shopper, idempotency_key=idempotency_key).first()
@@ -217,6 +219,9 @@ def cart_set(*, shop: Shop, shopper: Shopper, sku_id: int, quantity: int, add: b
     if not 0 <= quantity <= MAX_QUANTITY:
         raise InvalidInput(detail={"quantity": f"0 to {MAX_QUANTITY}"})
     sku = Sku.objects.filter(shop=shop, pk=sku_id).select_related("product").first()
+    if quantity == 0 and sku is not None:
+        CartLine.objects.filter(shop=shop, shopper=shopper, sku=sku).delete()  # removing is always allowed
+        return None
     if sku is None or not sku.is_active or sku.product.status != ProductStatus.ON_SALE:
         raise NotFound(_("This item is not for sale."), detail={"sku": sku_id})
     with transaction.atomic():

@@ -96,7 +96,10 @@ def shipping_rows_parse(*, filename: str, content: bytes) -> list[dict]:
     if name.endswith(".xlsx"):
         rows = _xlsx_rows(content)
     elif name.endswith(".csv") or name.endswith(".txt"):
-        rows = list(csv.reader(io.StringIO(_decode(content))))
+        try:
+            rows = list(csv.reader(io.StringIO(_decode(content))))
+        except csv.Error:
+            raise InvalidInput(_("The file is not a readable CSV file."), detail={"file": "bad csv"}) from None
     else:
         raise InvalidInput(_("Upload a .csv or .xlsx file."), detail={"file": "unsupported type"})
     if not rows:
@@ -145,16 +148,17 @@ def _decode(content: bytes) -> str:
 
 
 def _xlsx_rows(content: bytes) -> list[list]:
+    from xml.etree.ElementTree import ParseError
     from zipfile import BadZipFile
 
     from openpyxl import load_workbook
 
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (BadZipFile, KeyError, ValueError, OSError):
+        sheet = book.worksheets[0]
+        return [list(r) for r in sheet.iter_rows(values_only=True, max_row=MAX_BATCH_ROWS + 2)]
+    except (BadZipFile, KeyError, ValueError, OSError, IndexError, ParseError):
         raise InvalidInput(_("The file is not a readable Excel workbook."), detail={"file": "bad xlsx"}) from None
-    sheet = book.worksheets[0]
-    return [list(r) for r in sheet.iter_rows(values_only=True, max_row=MAX_BATCH_ROWS + 2)]
 
 
 def orders_ship_batch(*, actor: Actor, shop: Shop, rows: list[dict]) -> dict:

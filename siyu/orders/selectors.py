@@ -89,3 +89,19 @@ def order_counts(*, shop: Shop) -> dict:
         "to_ship": rows.get("paid", 0) + rows.get("partially_shipped", 0),
         "after_sales_open": AfterSale.objects.filter(shop=shop, status__in=["requested", "returned"]).count(),
     }
+
+
+def order_by_idempotency_key(*, shop: Shop, shopper: Shopper, key: str) -> Order | None:
+    """The order an earlier checkout submission with this key made, if any, so a retry can be
+    answered as a replay."""
+    if not key:
+        return None
+    return Order.objects.filter(shop=shop, shopper=shopper, idempotency_key=str(key)[:64]).first()
+
+
+def orders_paid_since(*, shop: Shop, since: datetime) -> dict:
+    """How many orders were paid since a moment, and for how much (fen)."""
+    from django.db.models import Count, Sum
+
+    agg = Order.objects.filter(shop=shop, paid_at__gte=since).aggregate(n=Count("id"), amount=Sum("paid_amount"))
+    return {"count": agg["n"], "amount": agg["amount"] or 0}

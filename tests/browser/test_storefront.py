@@ -84,8 +84,14 @@ def test_buy_pay_with_sandbox_and_see_paid(live_server, live_shop, phone_page, s
 
     page.wait_for_url("**/checkout/**")
     page.get_by_role("link", name="新增地址").click()
-    for field, value in {"#recipient": "张三", "#aphone": "13912345678", "#province": "浙江省", "#city": "杭州市",
-                         "#district": "西湖区", "#detail": "文三路 1 号"}.items():
+    for field, value in {
+        "#recipient": "张三",
+        "#aphone": "13912345678",
+        "#province": "浙江省",
+        "#city": "杭州市",
+        "#district": "西湖区",
+        "#detail": "文三路 1 号",
+    }.items():
         page.fill(field, value)
     page.get_by_role("button", name="保存").click()
     page.wait_for_url("**/checkout/**")

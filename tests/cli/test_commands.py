@@ -118,8 +118,10 @@ def test_up_refuses_a_busy_port(fake_children):
 
 
 def test_supervise_stops_every_child_on_sigterm():
-    procs = {name: subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], process_group=0)
-             for name in ("worker", "server")}
+    procs = {
+        name: subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], process_group=0)
+        for name in ("worker", "server")
+    }
     before = signal.getsignal(signal.SIGTERM)
     timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM))
     timer.start()

@@ -27,7 +27,8 @@ def _check_catalogue(shop: Shop) -> None:
     assert 38 <= products.count() <= 45
     tops = Category.objects.filter(shop=shop, parent=None)
     assert sorted(tops.values_list("name", flat=True)) == sorted(
-        ["茶饮冲调", "休闲零食", "美妆护肤", "个护清洁", "家居日用", "母婴用品"])
+        ["茶饮冲调", "休闲零食", "美妆护肤", "个护清洁", "家居日用", "母婴用品"]
+    )
     for top in tops:
         assert top.children.count() >= 3
         assert products.filter(category__parent=top).exists(), top.name
@@ -148,8 +149,11 @@ def _snapshot(seed: int) -> list:
     try:
         with transaction.atomic():
             build_demo(seed=seed, products=5)
-            rows = list(Sku.objects.filter(is_active=True).order_by("product__name", "spec_key")
-                        .values_list("product__name", "spec_key", "price", "cost_price", "stock"))
+            rows = list(
+                Sku.objects.filter(is_active=True)
+                .order_by("product__name", "spec_key")
+                .values_list("product__name", "spec_key", "price", "cost_price", "stock")
+            )
             raise _Rollback
     except _Rollback:
         return rows

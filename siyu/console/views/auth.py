@@ -2,6 +2,7 @@
 
 from django.contrib import auth
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from siyu.accounts.selectors import staff_for_user, staff_list
 from siyu.catalog.selectors import catalog_counts
+from siyu.orders.selectors import order_counts, orders_paid_since
 
 from ..decorators import staff_required
 from ..forms import LoginForm
@@ -53,12 +55,25 @@ def logout(request):
     return redirect("console:login")
 
 
+def _paid_today(shop) -> dict:
+    """Orders paid since midnight in the shop's time zone, and what they brought in (one query)."""
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return orders_paid_since(shop=shop, since=start)
+
+
 @staff_required
 def home(request):
     members = staff_list(shop=request.shop)
+    orders = order_counts(shop=request.shop)
     context = {
         "counts": catalog_counts(shop=request.shop),
         "staff_active": sum(1 for m in members if m.is_active),
         "staff_total": len(members),
+        "orders": {
+            "to_ship": orders["to_ship"],
+            "pending_payment": orders["by_status"].get("pending_payment", 0),
+            "after_sales_open": orders["after_sales_open"],
+            "paid_today": _paid_today(request.shop),
+        },
     }
     return page(request, "console/home.html", context)

@@ -12,6 +12,10 @@ def provider_get(name: str) -> PaymentProvider:
         from .sandbox import SandboxProvider
 
         return SandboxProvider()
+    if name == "manual":
+        from .base import ManualProvider
+
+        return ManualProvider()
     if name == "wechatpay" and settings.SIYU_WECHATPAY:
         from .wechatpay import WechatPayProvider
 

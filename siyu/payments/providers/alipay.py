@@ -59,7 +59,7 @@ class AlipayProvider(PaymentProvider):
             raise NotificationRejected(code="merchant_mismatch", detail={"field": "seller_id"})
         try:
             amount = Decimal(data["total_amount"]) * 100
-            if amount != amount.to_integral_value():
+            if not amount.is_finite() or amount != amount.to_integral_value():
                 raise InvalidOperation
             return VerifiedNotification(
                 out_trade_no=data["out_trade_no"],

@@ -59,7 +59,7 @@ class SandboxProvider(PaymentProvider):
         if not signature or not timestamp:
             raise NotificationRejected(code="missing_headers")
         check_timestamp(timestamp)
-        if not hmac.compare_digest(signature, sandbox_sign(body, int(timestamp))):
+        if not hmac.compare_digest(signature.encode("utf-8", "replace"), sandbox_sign(body, int(timestamp)).encode()):
             raise NotificationRejected(code="bad_signature")
         try:
             data = json.loads(body)

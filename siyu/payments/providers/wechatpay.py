@@ -72,10 +72,10 @@ class WechatPayProvider(PaymentProvider):
         check_timestamp(values["Wechatpay-Timestamp"])
         if values["Wechatpay-Serial"] != self.config["public_key_id"]:
             raise NotificationRejected(code="unknown_serial", detail={"serial": values["Wechatpay-Serial"][:64]})
-        text = body.decode("utf-8", errors="strict") if isinstance(body, bytes) else body
         try:
+            text = body.decode("utf-8") if isinstance(body, bytes) else body
             json.loads(text)
-        except ValueError:
+        except ValueError:  # UnicodeDecodeError is a ValueError too
             raise NotificationRejected(code="malformed_body") from None
         try:
             data = self.client.callback(values, text)

@@ -22,8 +22,14 @@ class Command(BaseCommand):
         password = password or secrets.token_urlsafe(12)
         try:
             shop = shop_create(slug=slug, name=name, host=host)
-            member = staff_create(actor=None, shop=shop, username=owner or f"{slug}-owner", password=password,
-                                  role=OWNER, display_name=name)
+            member = staff_create(
+                actor=None,
+                shop=shop,
+                username=owner or f"{slug}-owner",
+                password=password,
+                role=OWNER,
+                display_name=name,
+            )
         except DomainError as exc:
             raise CommandError(f"{exc.code}: {exc.message} {exc.detail}") from None
         self.stdout.write(self.style.SUCCESS(f"Shop '{shop.name}' created."))

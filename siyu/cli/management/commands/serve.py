@@ -40,16 +40,27 @@ def project_dir() -> str:
 
 def gunicorn_argv(*, host: str, port: int, workers: int, threads: int, access_log: bool = True) -> list[str]:
     argv = [
-        sys.executable, "-m", "gunicorn", "config.wsgi:application",
-        "--bind", f"{host}:{port}",
-        "--workers", str(workers),
-        "--threads", str(threads),
-        "--worker-class", "gthread",
-        "--chdir", project_dir(),
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--worker-class",
+        "gthread",
+        "--chdir",
+        project_dir(),
         # Long enough for a slow export, short enough that a stuck worker is replaced.
-        "--timeout", "60",
-        "--graceful-timeout", "10",
-        "--error-logfile", "-",
+        "--timeout",
+        "60",
+        "--graceful-timeout",
+        "10",
+        "--error-logfile",
+        "-",
     ]
     if _gunicorn_has("control_socket_disable"):
         # Every gunicorn on a machine shares one default control socket; benchmarks run several.
@@ -69,16 +80,24 @@ class Command(BaseCommand):
     help = "Run the production web server (gunicorn with threads) for config.wsgi."
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"),
-                            help="address to listen on (default: $HOST or 127.0.0.1; 0.0.0.0 for all)")
+        parser.add_argument(
+            "--host",
+            default=os.environ.get("HOST", "127.0.0.1"),
+            help="address to listen on (default: $HOST or 127.0.0.1; 0.0.0.0 for all)",
+        )
         parser.add_argument("--port", type=int, default=None, help="port (default: $PORT or 8000)")
-        parser.add_argument("--workers", type=int, default=None,
-                            help="worker processes (default: $WEB_CONCURRENCY or 2 × CPUs + 1, at most 12)")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="worker processes (default: $WEB_CONCURRENCY or 2 × CPUs + 1, at most 12)",
+        )
         parser.add_argument("--threads", type=int, default=4, help="threads per worker (default: 4)")
         parser.add_argument("--no-access-log", action="store_true", help="do not log each request")
 
-    def handle(self, *args, host: str, port: int | None, workers: int | None, threads: int,
-               no_access_log: bool, **options):
+    def handle(
+        self, *args, host: str, port: int | None, workers: int | None, threads: int, no_access_log: bool, **options
+    ):
         port = env_port() if port is None else port
         workers = default_workers() if workers is None else workers
         check_server_options(port=port, workers=workers, threads=threads)

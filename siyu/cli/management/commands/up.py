@@ -64,8 +64,9 @@ def stop_all(procs: dict[str, subprocess.Popen], grace: float = GRACE_SECONDS) -
             proc.wait()
 
 
-def supervise(procs: dict[str, subprocess.Popen], *, poll_interval: float = 0.3,
-              grace: float = GRACE_SECONDS) -> tuple[str | None, int]:
+def supervise(
+    procs: dict[str, subprocess.Popen], *, poll_interval: float = 0.3, grace: float = GRACE_SECONDS
+) -> tuple[str | None, int]:
     """Wait until we are told to stop (SIGINT/SIGTERM/SIGHUP) or a child exits, then stop them all.
 
     Returns (name of the child that exited by itself or None, its exit code or 0).
@@ -103,14 +104,16 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="do not start the background worker")
         parser.add_argument("--no-demo", action="store_true", help="do not build the demo shop")
 
-    def handle(self, *args, host: str, port: int | None, workers: int, threads: int, no_worker: bool,
-               no_demo: bool, **options):
+    def handle(
+        self, *args, host: str, port: int | None, workers: int, threads: int, no_worker: bool, no_demo: bool, **options
+    ):
         port = env_port() if port is None else port
         check_server_options(port=port, workers=workers, threads=threads)
         self.prepare(build_demo=not no_demo)
         if not port_is_free(host, port):
-            raise CommandError(_("Port %(port)d is in use. Stop what runs there, or use --port or PORT=…")
-                               % {"port": port})
+            raise CommandError(
+                _("Port %(port)d is in use. Stop what runs there, or use --port or PORT=…") % {"port": port}
+            )
         procs = self.start(host=host, port=port, workers=workers, threads=threads, with_worker=not no_worker)
         supervised = False
         try:
@@ -123,8 +126,10 @@ class Command(BaseCommand):
                 stop_all(procs)
         if name is not None:
             label = _("The web server") if name == "server" else _("The background worker")
-            raise CommandError(_("%(what)s stopped unexpectedly (exit code %(code)s); everything was stopped.")
-                               % {"what": label, "code": code})
+            raise CommandError(
+                _("%(what)s stopped unexpectedly (exit code %(code)s); everything was stopped.")
+                % {"what": label, "code": code}
+            )
         self.stdout.write(_("Stopped."))
 
     def prepare(self, *, build_demo: bool) -> None:
@@ -137,8 +142,9 @@ class Command(BaseCommand):
             call_command("demo", if_empty=True, stdout=self.stdout)
         self.stdout.flush()
 
-    def start(self, *, host: str, port: int, workers: int, threads: int,
-              with_worker: bool) -> dict[str, subprocess.Popen]:
+    def start(
+        self, *, host: str, port: int, workers: int, threads: int, with_worker: bool
+    ) -> dict[str, subprocess.Popen]:
         env, cwd = child_environment(), project_dir()
         procs: dict[str, subprocess.Popen] = {}
         if with_worker:
@@ -162,8 +168,9 @@ class Command(BaseCommand):
         ]
         owner = demo_data.OWNER
         if get_user_model().objects.filter(username=owner["username"]).exists():
-            lines.append(_("  Demo owner:  %(user)s / %(password)s")
-                         % {"user": owner["username"], "password": owner["password"]})
+            lines.append(
+                _("  Demo owner:  %(user)s / %(password)s") % {"user": owner["username"], "password": owner["password"]}
+            )
         lines += [_("Press Ctrl-C to stop."), ""]
         self.stdout.write("\n".join(lines))
         self.stdout.flush()

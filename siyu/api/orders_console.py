@@ -1,0 +1,158 @@
+"""Console endpoints for orders: lists and exports, shipping (one or a spreadsheet), after-sales
+decisions and manually recorded payments. Staff of this shop only; the services check each
+permission (shipping needs orders.manage, a manual payment finance.manage)."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from ninja import File, Query, Router, UploadedFile
+from ninja.responses import Status
+
+from siyu.core.errors import InvalidInput
+from siyu.orders.fulfilment import order_ship, orders_ship_batch, shipping_rows_parse
+from siyu.orders.models import OrderLine
+from siyu.orders.selectors import aftersales_for_staff, order_for_staff, orders_for_staff
+from siyu.payments.selectors import payments_of_order
+from siyu.payments.services import (
+    aftersale_decide,
+    aftersale_refund_retry,
+    aftersale_return_received,
+    payment_record_manual,
+)
+
+from .auth import staff_auth
+from .orders_console_schemas import (
+    AfterSaleFilterIn,
+    AfterSalePage,
+    BatchShipOut,
+    ConsoleAfterSaleOut,
+    ConsoleOrderDetailOut,
+    ConsoleOrderFilterIn,
+    ConsoleOrderPage,
+    DecisionIn,
+    ExportFilterIn,
+    ManualPaymentIn,
+    ManualPaymentOut,
+    OrderFiltersIn,
+    ShipIn,
+)
+from .orders_export import orders_csv_response, orders_xlsx_response
+from .schemas import ERRORS, page_of
+
+router = Router(tags=["console orders"], auth=staff_auth)
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+
+def _day_start(day: date | None, *, plus_days: int = 0) -> datetime | None:
+    """Midnight in the shop's time zone, so "to 3 May" includes all of 3 May."""
+    if day is None:
+        return None
+    return timezone.make_aware(datetime.combine(day + timedelta(days=plus_days), time.min))
+
+
+def _filtered(request, filters: OrderFiltersIn):
+    qs = orders_for_staff(
+        shop=request.shop,
+        status=filters.status,
+        date_from=_day_start(filters.date_from),
+        date_to=_day_start(filters.date_to, plus_days=1),
+        q=filters.q,
+        product_id=filters.product,
+    )
+    return qs.prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
+
+
+def _detail(request, public_id: str):
+    order = order_for_staff(shop=request.shop, public_id=public_id)
+    order.payment_rows = payments_of_order(shop=request.shop, order_id=order.pk)
+    return order
+
+
+# --- orders ------------------------------------------------------------------------------
+# Literal paths come before /orders/{public_id}, which would otherwise take them.
+
+
+@router.get("/orders", response={200: ConsoleOrderPage, **ERRORS})
+def orders(request, filters: Query[ConsoleOrderFilterIn]):
+    return page_of(_filtered(request, filters), filters)
+
+
+@router.get("/orders/export", response={200: None, **ERRORS})
+def orders_export(request, filters: Query[ExportFilterIn]):
+    """The filtered orders as CSV (UTF-8 with BOM) or Excel, with full contact details for shipping."""
+    qs = _filtered(request, filters)
+    return orders_xlsx_response(qs) if filters.format == "xlsx" else orders_csv_response(qs)
+
+
+@router.post("/orders/ship-batch", response={200: BatchShipOut, **ERRORS})
+def orders_ship_from_file(request, file: File[UploadedFile]):
+    """Ship many orders from a CSV or .xlsx with columns order number, carrier and tracking number
+    (订单号, 快递公司, 快递单号). Good rows ship; bad rows come back with the reason."""
+    if file.size > MAX_UPLOAD_BYTES:
+        raise InvalidInput(_("The file is too large."), detail={"file": "at most 5 MB"})
+    rows = shipping_rows_parse(filename=file.name or "", content=file.read())
+    return orders_ship_batch(actor=request.auth, shop=request.shop, rows=rows)
+
+
+@router.get("/orders/{public_id}", response={200: ConsoleOrderDetailOut, **ERRORS})
+def order_detail(request, public_id: str):
+    return _detail(request, public_id)
+
+
+@router.post("/orders/{public_id}/ship", response={200: ConsoleOrderDetailOut, **ERRORS})
+def order_ship_one(request, public_id: str, data: ShipIn):
+    order = order_for_staff(shop=request.shop, public_id=public_id)
+    order_ship(
+        actor=request.auth,
+        order_id=order.pk,
+        carrier=data.carrier,
+        tracking_number=data.tracking_number,
+        lines=data.lines,
+    )
+    return _detail(request, public_id)
+
+
+@router.post("/orders/{public_id}/manual-payment", response={200: ManualPaymentOut, **ERRORS})
+def order_manual_payment(request, public_id: str, data: ManualPaymentIn):
+    """Record a bank or personal transfer for an unpaid order (finance staff)."""
+    outcome = payment_record_manual(
+        actor=request.auth,
+        shop=request.shop,
+        order_public_id=public_id,
+        amount=data.amount_fen,
+        reference=data.reference,
+    )
+    return {"outcome": outcome, "order": _detail(request, public_id)}
+
+
+# --- after-sales -------------------------------------------------------------------------
+
+
+@router.get("/after-sales", response={200: AfterSalePage, **ERRORS})
+def aftersales(request, filters: Query[AfterSaleFilterIn]):
+    return page_of(aftersales_for_staff(shop=request.shop, status=filters.status).order_by("-id"), filters)
+
+
+@router.post("/after-sales/{public_id}/decision", response={200: ConsoleAfterSaleOut, **ERRORS})
+def aftersale_decision(request, public_id: str, data: DecisionIn):
+    """Approve or reject. An approved refund-only request is refunded at once; an approved return
+    waits for the goods."""
+    return aftersale_decide(
+        actor=request.auth, shop=request.shop, public_id=public_id, approve=data.approve, note=data.note
+    )
+
+
+@router.post("/after-sales/{public_id}/receive-return", response={200: ConsoleAfterSaleOut, **ERRORS})
+def aftersale_receive(request, public_id: str):
+    """The returned goods arrived: they go back into stock and a return-and-refund is refunded."""
+    return aftersale_return_received(actor=request.auth, shop=request.shop, public_id=public_id)
+
+
+@router.post("/after-sales/{public_id}/refund-retry", response={204: None, **ERRORS})
+def aftersale_retry(request, public_id: str):
+    """Try a refund again after the provider refused it."""
+    aftersale_refund_retry(actor=request.auth, shop=request.shop, public_id=public_id)
+    return Status(204, None)
