@@ -15,7 +15,7 @@ from siyu.accounts.selectors import address_get
 from siyu.orders.aftersales import aftersale_request, aftersale_return_shipped
 from siyu.orders.checkout import cart_lines, cart_set, order_place, order_quote
 from siyu.orders.lifecycle import order_cancel, order_confirm_receipt
-from siyu.orders.selectors import order_by_idempotency_key, order_for_shopper, orders_of_shopper
+from siyu.orders.selectors import order_for_shopper, orders_of_shopper
 from siyu.payments.providers import providers_enabled
 from siyu.payments.services import payment_start
 
@@ -99,9 +99,6 @@ def order_create(
 ):
     """Place an order. Send a fresh `Idempotency-Key` header per checkout; retrying with the same
     key (after a timeout, say) returns the order already made, with status 200."""
-    existing = order_by_idempotency_key(shop=request.shop, shopper=request.auth, key=idempotency_key)
-    if existing is not None:
-        return Status(200, _detail(request, existing.public_id))
     order = order_place(
         shop=request.shop,
         shopper=request.auth,
@@ -113,7 +110,9 @@ def order_create(
         ref_code=request.session.get("ref", ""),
         from_cart=data.from_cart,
     )
-    return Status(201, _detail(request, order.public_id))
+    if not order.just_created:
+        return Status(200, _detail(request, order.public_id))
+    return Status(201, order)
 
 
 # --- the shopper's orders ----------------------------------------------------------------

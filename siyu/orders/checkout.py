@@ -121,13 +121,14 @@ def order_place(
 ) -> Order:
     """Place an order and reserve its stock with one conditional UPDATE per SKU (in id order).
 
-    Resubmitting the same idempotency key returns the order it made. Anything price-like a client
-    sends is never read: prices come from the SKUs, postage from the templates.
+    Resubmitting the same idempotency key returns the order it made (`just_created` tells which).
+    Anything price-like a client sends is never read: prices come from the SKUs, postage from the templates.
     """
     if not KEY_RE.match(str(idempotency_key or "")):
         raise InvalidInput(detail={"idempotency_key": "8-64 letters, digits, _ or -"})
     existing = Order.objects.filter(shop=shop, shopper=shopper, idempotency_key=idempotency_key).first()
     if existing is not None:
+        existing.just_created = False
         return existing
     address = Address.objects.filter(shop=shop, shopper=shopper, public_id=str(address_id or "")).first()
     if address is None:
@@ -163,7 +164,7 @@ def order_place(
                 no_returns_confirmed=bool(confirm_no_returns and quote.needs_no_returns_confirmation),
                 pay_deadline=now + timedelta(minutes=settings.SIYU_ORDER_PAY_MINUTES),
             )
-            OrderLine.objects.bulk_create(
+            lines = OrderLine.objects.bulk_create(
                 [
                     OrderLine(
                         order=order,
@@ -181,7 +182,7 @@ def order_place(
                     for ln in quote.lines
                 ]
             )
-            timeline_add(order=order, actor=shopper, action="place", to_status=order.status)
+            placed = timeline_add(order=order, actor=shopper, action="place", to_status=order.status)
             event_record(topic="order.placed", shop_id=shop.pk, payload={"order": order.pk, "total": order.total})
             if from_cart:
                 CartLine.objects.filter(
@@ -203,8 +204,22 @@ def order_place(
         existing = Order.objects.filter(shop=shop, shopper=shopper, idempotency_key=idempotency_key).first()
         if existing is None:
             raise
+        existing.just_created = False
         return existing
+    # The caller usually shows the new order at once: hand over what we already hold instead of
+    # making it read the order back (Django's own prefetch cache, keyed by relation name).
+    _prime(order, lines=lines, timeline=[placed], shipments=[], after_sales=[])
+    order.just_created = True
     return order
+
+
+def _prime(order: Order, **related: list) -> None:
+    cache = {}
+    for name, rows in related.items():
+        qs = getattr(order, name).all()
+        qs._result_cache, qs._prefetch_done = rows, True
+        cache[name] = qs
+    order._prefetched_objects_cache = cache
 
 
 # --- cart --------------------------------------------------------------------------------

@@ -91,14 +91,6 @@ def order_counts(*, shop: Shop) -> dict:
     }
 
 
-def order_by_idempotency_key(*, shop: Shop, shopper: Shopper, key: str) -> Order | None:
-    """The order an earlier checkout submission with this key made, if any, so a retry can be
-    answered as a replay."""
-    if not key:
-        return None
-    return Order.objects.filter(shop=shop, shopper=shopper, idempotency_key=str(key)[:64]).first()
-
-
 def orders_paid_since(*, shop: Shop, since: datetime) -> dict:
     """How many orders were paid since a moment, and for how much (fen)."""
     from django.db.models import Count, Sum
