@@ -71,6 +71,20 @@ class AlipayProvider(PaymentProvider):
         except (KeyError, InvalidOperation, ValueError):
             raise NotificationRejected(code="malformed_body") from None
 
+    def query(self, *, payment) -> VerifiedNotification | None:
+        """Ask Alipay about a payment whose notification never came (the reconcile task)."""
+        result = self.client.api_alipay_trade_query(out_trade_no=payment.out_trade_no)
+        if result.get("code") != "10000" or result.get("trade_status") not in PAID_STATES:
+            return None
+        amount = Decimal(str(result["total_amount"])) * 100
+        return VerifiedNotification(
+            out_trade_no=payment.out_trade_no,
+            provider_txn_id="ali_" + str(result["trade_no"]),
+            amount=int(amount),
+            succeeded=True,
+            raw=result,
+        )
+
     def refund(self, *, payment, refund) -> RefundResult:
         result = self.client.api_alipay_trade_refund(
             refund_amount=format_yuan(refund.amount),

@@ -98,6 +98,20 @@ class WechatPayProvider(PaymentProvider):
         except (KeyError, TypeError, ValueError):
             raise NotificationRejected(code="malformed_body") from None
 
+    def query(self, *, payment) -> VerifiedNotification | None:
+        """Ask WeChat Pay about a payment whose notification never came (the reconcile task)."""
+        code, message = self.client.query(out_trade_no=payment.out_trade_no)
+        data = json.loads(message) if message else {}
+        if code != 200 or data.get("trade_state") != "SUCCESS":
+            return None
+        return VerifiedNotification(
+            out_trade_no=str(data["out_trade_no"]),
+            provider_txn_id="wx_" + str(data["transaction_id"]),
+            amount=int(data["amount"]["total"]),
+            succeeded=True,
+            raw=data,
+        )
+
     def ack(self, *, ok: bool, message: str = "") -> tuple[int, str, str]:
         body = {"code": "SUCCESS", "message": "成功"} if ok else {"code": "FAIL", "message": message or "失败"}
         return (200 if ok else 400), "application/json", json.dumps(body, ensure_ascii=False)
