@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint messages bench-checkout clean
+.PHONY: run test lint messages bench-checkout bench-customers clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,7 +32,8 @@ lint: $(VENV)/.installed-test
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 test: $(VENV)/.installed-test messages lint
-	$(BIN)/pytest
+	@echo "== tests on SQLite"
+	SIYU_TEST_DATABASE_URL= $(BIN)/pytest
 	@if [ -n "$$SIYU_TEST_DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL ($$SIYU_TEST_DATABASE_URL)"; \
 	  $(BIN)/pytest; \
@@ -43,3 +44,6 @@ clean:
 
 bench-checkout: $(VENV)/.installed
 	$(BIN)/python bench/checkout.py
+
+bench-customers: $(VENV)/.installed
+	$(BIN)/python bench/customers.py

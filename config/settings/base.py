@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "siyu.catalog",
     "siyu.orders",
     "siyu.payments",
+    "siyu.customers",
     "siyu.storefront",
     "siyu.console",
     "siyu.api",

@@ -88,7 +88,7 @@ def checkout_quote(request, data: QuoteIn):
     province = ""
     if data.address_id:
         province = address_get(shop=request.shop, shopper=request.auth, public_id=data.address_id).province
-    return order_quote(shop=request.shop, items=_items(request, data), province=province)
+    return order_quote(shop=request.shop, items=_items(request, data), province=province, shopper=request.auth)
 
 
 @router.post("/orders", response={200: OrderDetailOut, 201: OrderDetailOut, **ERRORS})

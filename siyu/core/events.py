@@ -4,6 +4,10 @@ A lower domain records `event_record(topic=..., payload=...)` inside its transac
 subscribes with `@subscribe("order.paid")` (registered in its AppConfig.ready). Handlers run in the
 worker, one event at a time under a row lock, and must be idempotent: a crash between the handler
 and marking the event done delivers it again.
+
+`@subscribe(topic, in_transaction=True)` handlers run at once, inside the transaction that records
+the event, for reactions that must commit or fail with the change itself (a refund reversing points
+or commission). They receive the event row too and should be quick.
 """
 
 import logging
@@ -17,6 +21,7 @@ from .models import OutboxEvent
 
 logger = logging.getLogger("siyu.events")
 _handlers: dict[str, list[Callable[[OutboxEvent], None]]] = defaultdict(list)
+_sync_handlers: dict[str, list[Callable[[OutboxEvent], None]]] = defaultdict(list)
 
 TOPICS = {
     "order.placed",
@@ -28,13 +33,14 @@ TOPICS = {
 }
 
 
-def subscribe(topic: str):
+def subscribe(topic: str, *, in_transaction: bool = False):
     if topic not in TOPICS:
         raise ValueError(f"unknown topic {topic}")
+    registry = _sync_handlers if in_transaction else _handlers
 
     def register(func):
-        if func not in _handlers[topic]:
-            _handlers[topic].append(func)
+        if func not in registry[topic]:
+            registry[topic].append(func)
         return func
 
     return register
@@ -44,6 +50,8 @@ def event_record(*, topic: str, shop_id: int | None, payload: dict) -> OutboxEve
     if topic not in TOPICS:
         raise ValueError(f"unknown topic {topic}")
     event = OutboxEvent.objects.create(topic=topic, shop_id=shop_id, payload=payload)
+    for handler in _sync_handlers.get(topic, []):
+        handler(event)
     transaction.on_commit(lambda: _enqueue(event.pk))
     return event
 

@@ -22,6 +22,7 @@ from siyu.shops.models import Shop
 
 from .lifecycle import timeline_add
 from .models import CartLine, Order, OrderLine
+from .pricing import Adjustment, adjustments_for
 
 MAX_QUANTITY = 999
 MAX_LINES = 50
@@ -46,6 +47,8 @@ class Quote:
     discount: int = 0
     needs_no_returns_confirmation: bool = False
     problems: dict = field(default_factory=dict)
+    adjustments: list[Adjustment] = field(default_factory=list)
+    points_used: int = 0
 
     @property
     def total(self) -> int:
@@ -69,8 +72,11 @@ def _items_clean(items) -> dict[int, int]:
     return dict(wanted)
 
 
-def order_quote(*, shop: Shop, items, province: str = "") -> Quote:
-    """Price a basket: current SKU prices, postage per shipping template (remote surcharge by province)."""
+def order_quote(
+    *, shop: Shop, items, province: str = "", shopper: Shopper | None = None, options: dict | None = None
+) -> Quote:
+    """Price a basket: current SKU prices, postage per shipping template (remote surcharge by province),
+    then the adjustments registered by other domains (member discount, points) for this shopper."""
     wanted = _items_clean(items)
     skus = {
         s.pk: s
@@ -94,12 +100,23 @@ def order_quote(*, shop: Shop, items, province: str = "") -> Quote:
         templates[key] = template
         by_template[key] += line.line_total
     fee = sum(shipping_fee(templates[k], subtotal=v, province=province) for k, v in by_template.items())
+    subtotal = sum(line.line_total for line in lines)
+    adjustments = (
+        adjustments_for(shop=shop, shopper=shopper, subtotal=subtotal, shipping_fee=fee, options=options or {})
+        if lines
+        else []
+    )
+    if any(a.free_shipping for a in adjustments):
+        fee = 0
     return Quote(
         lines=lines,
-        subtotal=sum(line.line_total for line in lines),
+        subtotal=subtotal,
         shipping_fee=fee,
+        discount=min(subtotal, sum(a.amount for a in adjustments)),
         needs_no_returns_confirmation=any(ln.sku.product.return_policy == ReturnPolicy.NO_RETURNS for ln in lines),
         problems=problems,
+        adjustments=adjustments,
+        points_used=sum(a.points_used for a in adjustments),
     )
 
 
@@ -118,6 +135,7 @@ def order_place(
     confirm_no_returns: bool = False,
     ref_code: str = "",
     from_cart: bool = False,
+    options: dict | None = None,
 ) -> Order:
     """Place an order and reserve its stock with one conditional UPDATE per SKU (in id order).
 
@@ -135,7 +153,7 @@ def order_place(
         raise InvalidInput(_("Choose a shipping address."), detail={"address": "not found"})
     if len(str(note or "")) > 200:
         raise InvalidInput(detail={"note": "at most 200 characters"})
-    quote = order_quote(shop=shop, items=items, province=address.province)
+    quote = order_quote(shop=shop, items=items, province=address.province, shopper=shopper, options=options)
     if quote.problems:
         raise Conflict(_("Some items cannot be bought now."), code="items_unavailable", detail=quote.problems)
     if quote.needs_no_returns_confirmation and not confirm_no_returns:
@@ -152,6 +170,8 @@ def order_place(
                 subtotal=quote.subtotal,
                 shipping_fee=quote.shipping_fee,
                 discount=quote.discount,
+                points_used=quote.points_used,
+                adjustments=[{"kind": a.kind, "label": a.label, "amount": a.amount} for a in quote.adjustments],
                 total=quote.total,
                 recipient=address.recipient,
                 phone=address.phone,
@@ -183,7 +203,16 @@ def order_place(
                 ]
             )
             placed = timeline_add(order=order, actor=shopper, action="place", to_status=order.status)
-            event_record(topic="order.placed", shop_id=shop.pk, payload={"order": order.pk, "total": order.total})
+            event_record(
+                topic="order.placed",
+                shop_id=shop.pk,
+                payload={
+                    "order": order.pk,
+                    "total": order.total,
+                    "shopper": shopper.pk,
+                    "points_used": quote.points_used,
+                },
+            )
             if from_cart:
                 CartLine.objects.filter(
                     shop=shop, shopper=shopper, sku_id__in=[ln.sku.pk for ln in quote.lines]

@@ -41,6 +41,8 @@ class Order(models.Model):
     subtotal = models.PositiveIntegerField()
     shipping_fee = models.PositiveIntegerField(default=0)
     discount = models.PositiveIntegerField(default=0)
+    points_used = models.PositiveIntegerField(default=0)
+    adjustments = models.JSONField(default=list, blank=True)  # [{"kind", "label", "amount"}] from pricing hooks
     total = models.PositiveIntegerField()
     paid_amount = models.PositiveIntegerField(default=0)
     refunded_amount = models.PositiveIntegerField(default=0)

@@ -91,7 +91,7 @@ def checkout(request):
         except DomainError as exc:
             error, status = exc, exc.status
     try:
-        quote = order_quote(shop=shop, items=items, province=address.province if address else "")
+        quote = order_quote(shop=shop, items=items, province=address.province if address else "", shopper=shopper)
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("storefront:cart")
