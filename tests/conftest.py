@@ -1,6 +1,7 @@
 import pytest
 
 from siyu.accounts.roles import OPERATOR
+from siyu.accounts.services import address_create
 
 from .factories import ShopFactory, make_product, make_shopper, make_staff, sign_in_shopper
 
@@ -28,6 +29,17 @@ def operator(shop, owner):
 @pytest.fixture
 def shopper(db):
     return make_shopper("13800138000")
+
+
+@pytest.fixture
+def address(shop, shopper):
+    """A shipping address of `shopper` in `shop`."""
+    return address_create(
+        shop=shop,
+        shopper=shopper,
+        data={"recipient": "王五", "phone": "13800138000", "province": "浙江省", "city": "杭州市",
+              "district": "西湖区", "detail": "文三路 1 号"},
+    )
 
 
 @pytest.fixture

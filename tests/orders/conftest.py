@@ -1,24 +1,6 @@
 import pytest
 
-from siyu.accounts.services import address_create
-
 from ..factories import make_product
-
-
-@pytest.fixture
-def address(shop, shopper):
-    return address_create(
-        shop=shop,
-        shopper=shopper,
-        data={
-            "recipient": "王五",
-            "phone": "13800138000",
-            "province": "浙江省",
-            "city": "杭州市",
-            "district": "西湖区",
-            "detail": "文三路 1 号",
-        },
-    )
 
 
 @pytest.fixture

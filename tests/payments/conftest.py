@@ -4,7 +4,6 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from siyu.accounts.services import address_create
 from siyu.payments.models import Payment
 
 from ..factories import make_product
@@ -31,22 +30,6 @@ def rsa_pair() -> tuple[rsa.RSAPrivateKey, str, str]:
 def keys():
     """Key pairs made once per run: generating RSA keys is slow."""
     return {name: rsa_pair() for name in ("merchant", "platform", "app", "alipay", "stranger")}
-
-
-@pytest.fixture
-def address(shop, shopper):
-    return address_create(
-        shop=shop,
-        shopper=shopper,
-        data={
-            "recipient": "王五",
-            "phone": "13800138000",
-            "province": "浙江省",
-            "city": "杭州市",
-            "district": "西湖区",
-            "detail": "文三路 1 号",
-        },
-    )
 
 
 @pytest.fixture
