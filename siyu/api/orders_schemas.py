@@ -101,6 +101,7 @@ class QuoteIn(In):
     items: list[ItemIn] | None = Field(None, max_length=50, description="Lines to price; or use from_cart.")
     from_cart: bool = False
     address_id: str | None = Field(None, max_length=20, description="Prices postage for this address.")
+    points: int = Field(0, ge=0, le=10_000_000, description="Points to pay with (the server caps and values them).")
 
 
 class QuoteLineOut(Schema):

@@ -88,7 +88,13 @@ def checkout_quote(request, data: QuoteIn):
     province = ""
     if data.address_id:
         province = address_get(shop=request.shop, shopper=request.auth, public_id=data.address_id).province
-    return order_quote(shop=request.shop, items=_items(request, data), province=province, shopper=request.auth)
+    return order_quote(
+        shop=request.shop,
+        items=_items(request, data),
+        province=province,
+        shopper=request.auth,
+        options={"points": data.points},
+    )
 
 
 @router.post("/orders", response={200: OrderDetailOut, 201: OrderDetailOut, **ERRORS})
@@ -109,6 +115,7 @@ def order_create(
         confirm_no_returns=data.confirm_no_returns,
         ref_code=request.session.get("ref", ""),
         from_cart=data.from_cart,
+        options={"points": data.points},
     )
     if not order.just_created:
         return Status(200, _detail(request, order.public_id))

@@ -16,3 +16,5 @@ def _refresh(event) -> None:
 
 for topic in ("order.placed", "order.paid", "order.completed", "order.refunded", "order.cancelled"):
     subscribe(topic)(_refresh)
+
+from . import pricing_hooks  # noqa: E402,F401 - membership and points: checkout adjuster, order reactions

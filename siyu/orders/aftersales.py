@@ -63,15 +63,27 @@ def _policy_check(*, order: Order, line: OrderLine, kind: str, reason_code: str,
 
 
 def refund_amount_for(*, order: Order, line: OrderLine, quantity: int) -> tuple[int, int]:
-    """A line's share for `quantity` more units, rounded so that all units add up to the line total;
-    postage goes back too when the whole order is refunded before anything shipped.
-    Returns (line amount, postage amount)."""
+    """What goes back for `quantity` more units of a line: its share of what was actually paid.
+
+    Order-level discounts (member discount, points) are spread over the lines in proportion to
+    their totals, rounded down per unit; the last refund of an order takes whatever is left, so a
+    full refund returns exactly what was paid. Postage goes back when the whole order is refunded
+    before anything shipped. Returns (line amount, other amount: postage and rounding).
+    """
+    lines = list(order.lines.all())
+    goods_paid = order.subtotal - order.discount
+    net = line.line_total * goods_paid // order.subtotal if order.subtotal else 0
     done = line.refunded_quantity
-    amount = line.line_total * (done + quantity) // line.quantity - line.line_total * done // line.quantity
-    others_done = all(ln.refunded_quantity == ln.quantity for ln in order.lines.all() if ln.pk != line.pk)
-    nothing_shipped = all(ln.shipped_quantity == 0 for ln in order.lines.all())
-    postage = order.shipping_fee if others_done and nothing_shipped and done + quantity == line.quantity else 0
-    return amount, postage
+    amount = net * (done + quantity) // line.quantity - net * done // line.quantity
+    others_done = all(ln.refunded_quantity == ln.quantity for ln in lines if ln.pk != line.pk)
+    if not (others_done and done + quantity == line.quantity):
+        return amount, 0
+    remainder = goods_paid - sum(ln.refunded_amount for ln in lines)
+    amount = min(remainder, line.line_total - line.refunded_amount)
+    extra = remainder - amount
+    if all(ln.shipped_quantity == 0 for ln in lines):
+        extra += order.shipping_fee
+    return amount, extra
 
 
 def aftersale_request(

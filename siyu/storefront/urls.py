@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_account, views_orders
+from . import views, views_account, views_member, views_orders
 
 app_name = "storefront"
 urlpatterns = [
@@ -18,6 +18,11 @@ urlpatterns = [
     path("my/addresses/new/", views_account.address_edit, name="address_new"),
     path("my/addresses/<slug:public_id>/", views_account.address_edit, name="address_edit"),
     path("my/addresses/<slug:public_id>/delete/", views_account.address_remove, name="address_delete"),
+    path("my/member/", views_member.member, name="member"),
+    path("my/member/consents/", views_member.member_consents, name="member_consents"),
+    path("my/privacy/", views_member.privacy, name="privacy"),
+    path("my/privacy/export/", views_member.privacy_export, name="privacy_export"),
+    path("my/privacy/delete/", views_member.privacy_delete, name="privacy_delete"),
     path("cart/", views_orders.cart, name="cart"),
     path("cart/update/", views_orders.cart_update, name="cart_update"),
     path("checkout/", views_orders.checkout, name="checkout"),

@@ -33,6 +33,11 @@ def _items_from(request) -> list[dict]:
     return [{"sku": s, "quantity": q} for s, q in zip(skus, quantities, strict=False)]
 
 
+def _points(request) -> int:
+    raw = request.POST.get("points") or request.GET.get("points") or "0"
+    return int(raw) if raw.isdigit() and len(raw) <= 8 else 0
+
+
 @shopper_required
 @require_GET
 def cart(request):
@@ -86,12 +91,19 @@ def checkout(request):
                 confirm_no_returns=request.POST.get("confirm_no_returns") == "on",
                 ref_code=request.session.get("ref", ""),
                 from_cart=from_cart,
+                options={"points": _points(request)},
             )
             return redirect("storefront:order_pay", order.public_id)
         except DomainError as exc:
             error, status = exc, exc.status
     try:
-        quote = order_quote(shop=shop, items=items, province=address.province if address else "", shopper=shopper)
+        quote = order_quote(
+            shop=shop,
+            items=items,
+            province=address.province if address else "",
+            shopper=shopper,
+            options={"points": _points(request)},
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("storefront:cart")
@@ -107,6 +119,7 @@ def checkout(request):
             "idempotency_key": request.POST.get("idempotency_key") or secrets.token_urlsafe(16),
             "note": request.POST.get("note", ""),
             "error": error,
+            "points": _points(request),
         },
         status=status,
     )

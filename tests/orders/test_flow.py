@@ -285,3 +285,34 @@ def test_cart(shop, shopper, limited):
     assert cart_lines(shop=shop, shopper=shopper) == []
     quote = order_quote(shop=shop, items=[{"sku": sku.pk, "quantity": 9}])
     assert quote.problems == {str(sku.pk): "only 5 left"}
+
+
+def test_refunds_of_a_discounted_order_return_exactly_what_was_paid(shop, shopper, owner, address, limited):
+    order = place(shop, shopper, address, limited, quantity=3)
+    Order.objects.filter(pk=order.pk).update(discount=1000, total=14000)  # as a member discount would
+    order.refresh_from_db()
+    pay(order)
+    line = order.lines.get()
+    first = aftersales.aftersale_request(
+        shop=shop,
+        shopper=shopper,
+        order_public_id=order.public_id,
+        line_id=line.pk,
+        kind="refund_only",
+        quantity=1,
+        reason_code="other",
+    )
+    assert first.amount == 14000 // 3
+    aftersale_decide(actor=owner, shop=shop, public_id=first.public_id, approve=True)
+    rest = aftersales.aftersale_request(
+        shop=shop,
+        shopper=shopper,
+        order_public_id=order.public_id,
+        line_id=line.pk,
+        kind="refund_only",
+        quantity=2,
+        reason_code="other",
+    )
+    aftersale_decide(actor=owner, shop=shop, public_id=rest.public_id, approve=True)
+    order.refresh_from_db()
+    assert order.refunded_amount == order.paid_amount == 14000 and order.status == OrderStatus.CLOSED
