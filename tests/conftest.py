@@ -37,8 +37,14 @@ def address(shop, shopper):
     return address_create(
         shop=shop,
         shopper=shopper,
-        data={"recipient": "王五", "phone": "13800138000", "province": "浙江省", "city": "杭州市",
-              "district": "西湖区", "detail": "文三路 1 号"},
+        data={
+            "recipient": "王五",
+            "phone": "13800138000",
+            "province": "浙江省",
+            "city": "杭州市",
+            "district": "西湖区",
+            "detail": "文三路 1 号",
+        },
     )
 
 

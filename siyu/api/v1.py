@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI
 
-from . import console, console_catalog, orders_console, orders_storefront, storefront
+from . import console, console_catalog, customers_console, orders_console, orders_storefront, storefront
 from .errors import install_error_handlers
 
 api = NinjaAPI(
@@ -24,4 +24,5 @@ api.add_router("/storefront/", storefront.router)
 # The console is one router; its catalogue half lives in its own module to keep modules small.
 console.router.add_router("", console_catalog.router)
 console.router.add_router("", orders_console.router)
+console.router.add_router("", customers_console.router)
 api.add_router("/console/", console.router)

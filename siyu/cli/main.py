@@ -3,6 +3,7 @@
 siyu up              set up and serve the demo shop with its worker (what `make run` does)
 siyu demo            build the demo shop (--if-empty: only on an empty database)
 siyu create-shop     add another shop with its owner
+siyu import-customers FILE   import past buyers from a Taobao/JD/Pinduoduo export or any CSV/Excel
 siyu worker          run the background worker
 siyu serve           run the production web server (gunicorn)
 siyu <anything>      any other Django management command (migrate, shell, …)
@@ -11,7 +12,7 @@ siyu <anything>      any other Django management command (migrate, shell, …)
 import os
 import sys
 
-ALIASES = {"create-shop": "create_shop", "worker": "run_huey"}
+ALIASES = {"create-shop": "create_shop", "worker": "run_huey", "import-customers": "import_customers"}
 
 
 def main(argv: list[str] | None = None) -> None:

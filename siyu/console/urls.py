@@ -1,6 +1,18 @@
 from django.urls import path
 
-from .views import aftersales, auth, batch_ship, catalog, orders, products, shop
+from .views import (
+    aftersales,
+    auth,
+    batch_ship,
+    catalog,
+    customers,
+    customers_import,
+    customers_segments,
+    customers_social,
+    orders,
+    products,
+    shop,
+)
 
 app_name = "console"
 
@@ -48,4 +60,43 @@ urlpatterns = [
     path("after-sales/<str:public_id>/decide/", aftersales.aftersale_decide, name="aftersale_decide"),
     path("after-sales/<str:public_id>/received/", aftersales.aftersale_received, name="aftersale_received"),
     path("after-sales/<str:public_id>/retry/", aftersales.aftersale_retry, name="aftersale_retry"),
+    # the customer pool; literal paths come before customers/<public_id>/
+    path("customers/", customers.customer_list, name="customers"),
+    path("customers/export.csv", customers.customer_export, name="customer_export"),
+    path("customers/today/", customers.followups_today, name="followups_today"),
+    path("customers/followups/<int:followup_id>/done/", customers.followup_done, name="followup_done"),
+    path("customers/segments/", customers_segments.segment_list, name="segments"),
+    path("customers/segments/new/", customers_segments.segment_new, name="segment_new"),
+    path("customers/segments/<int:segment_id>/", customers_segments.segment_edit, name="segment_edit"),
+    path(
+        "customers/segments/<int:segment_id>/evaluate/",
+        customers_segments.segment_evaluate,
+        name="segment_evaluate",
+    ),
+    path("customers/segments/<int:segment_id>/delete/", customers_segments.segment_delete, name="segment_delete"),
+    path("customers/segments/<int:segment_id>/export.csv", customers_segments.segment_export, name="segment_export"),
+    path("customers/tags/", customers_segments.tag_list, name="customer_tags"),
+    path("customers/tags/apply/", customers_segments.tags_apply, name="customer_tags_apply"),
+    path("customers/tags/<int:tag_id>/delete/", customers_segments.tag_delete, name="customer_tag_delete"),
+    path("customers/rfm/", customers_segments.rfm_page, name="customer_rfm"),
+    path("customers/rfm/recompute/", customers_segments.rfm_recompute, name="customer_rfm_recompute"),
+    path("customers/import/", customers_import.customer_import, name="customer_import"),
+    path("customers/import/<int:job_id>/", customers_import.import_job, name="import_job"),
+    path("customers/import/<int:job_id>/rejected.csv", customers_import.import_rejected, name="import_rejected"),
+    path("customers/social/", customers_social.social_accounts, name="social_accounts"),
+    path("customers/social/<int:account_id>/", customers_social.social_account, name="social_account"),
+    path("customers/social/<int:account_id>/link/", customers_social.social_link_status, name="social_link_status"),
+    path("customers/membership/", customers_social.membership_page, name="membership"),
+    path("customers/membership/levels/<int:level_id>/delete/", customers_social.level_delete, name="level_delete"),
+    path("customers/<str:public_id>/", customers.customer_detail, name="customer_detail"),
+    path("customers/<str:public_id>/reveal/", customers.customer_reveal, name="customer_reveal"),
+    path("customers/<str:public_id>/tags/", customers.customer_tag_add, name="customer_tag_add"),
+    path(
+        "customers/<str:public_id>/tags/<int:tag_id>/remove/",
+        customers.customer_tag_remove,
+        name="customer_tag_remove",
+    ),
+    path("customers/<str:public_id>/notes/", customers.customer_note_add, name="customer_note_add"),
+    path("customers/<str:public_id>/followups/", customers.customer_followup_add, name="customer_followup_add"),
+    path("customers/<str:public_id>/social/", customers.customer_social_link, name="customer_social_link"),
 ]

@@ -15,6 +15,7 @@ from huey.contrib.djhuey import db_periodic_task
 
 from siyu.shops.models import Shop
 
+from .import_tasks import import_job_run  # noqa: F401 - huey only discovers tasks.py modules
 from .reminders import repurchase_reminders_run
 from .rfm import rfm_recompute
 from .segments import segments_evaluate_all

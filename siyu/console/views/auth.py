@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from siyu.accounts.selectors import staff_for_user, staff_list
 from siyu.catalog.selectors import catalog_counts
+from siyu.customers.selectors import customer_counts
 from siyu.orders.selectors import order_counts, orders_paid_since
 
 from ..decorators import staff_required
@@ -67,6 +68,7 @@ def home(request):
     orders = order_counts(shop=request.shop)
     context = {
         "counts": catalog_counts(shop=request.shop),
+        "customers": customer_counts(shop=request.shop),
         "staff_active": sum(1 for m in members if m.is_active),
         "staff_total": len(members),
         "orders": {

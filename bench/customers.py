@@ -1,0 +1,365 @@
+"""Importing a marketplace's buyers, then finding a segment of them: ours against the bare database.
+
+Generates BENCH_CUSTOMERS customers with BENCH_ORDERS orders as a Taobao order export (GBK CSV,
+deterministic), then on PostgreSQL and on SQLite, each in its own process:
+  import   ours: customers.importer.import_run over the file (decode, recognise, clean, de-duplicate,
+           insert, recompute figures); baseline: the same customer and order rows, already cleaned,
+           hashed and encrypted, put in with the bare driver (psycopg executemany / sqlite3 executemany).
+  segment  ours: segments.segment_queryset(rules).count(); baseline: the hand-written SQL COUNT.
+Prints rows/s and times for both databases and ends with one line (PostgreSQL figures):
+  import_vs_bulk_insert=<ours rows/s ÷ bulk rows/s> segment_vs_raw_sql=<our time ÷ raw SQL time>
+
+    make bench-customers
+    BENCH_CUSTOMERS=10000 BENCH_ORDERS=30000 make bench-customers
+"""
+
+import csv
+import io
+import json
+import os
+import random
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+ADMIN_URL = os.environ.get("BENCH_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+DB_NAME = "siyu_bench_customers"
+PG_URL = ADMIN_URL.rsplit("/", 1)[0] + "/" + DB_NAME
+CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "100000"))
+ORDERS = max(CUSTOMERS, int(os.environ.get("BENCH_ORDERS", str(CUSTOMERS * 3))))
+SEGMENT_RUNS = 7
+RULES = {
+    "all": [
+        {"field": "total_spent", "op": ">=", "value": 50000},
+        {"field": "order_count", "op": ">=", "value": 2},
+        {"field": "city", "op": "in", "value": ["杭州市", "上海市"]},
+    ]
+}
+RAW_SEGMENT_SQL = (
+    "SELECT COUNT(*) FROM customers_customer WHERE shop_id = {p} AND anonymized_at IS NULL "
+    "AND total_spent >= 50000 AND order_count >= 2 AND city IN ({p}, {p})"
+)
+HEADER = ["订单编号", "买家会员名", "买家实际支付金额", "订单状态", "订单创建时间", "订单付款时间"]
+HEADER += ["收货人姓名", "收货地址", "联系手机", "宝贝标题"]
+REGIONS = [
+    ("浙江省", "杭州市", "西湖区"),
+    ("上海市", "上海市", "浦东新区"),
+    ("北京市", "北京市", "朝阳区"),
+    ("广东省", "深圳市", "南山区"),
+    ("广东省", "广州市", "天河区"),
+    ("江苏省", "南京市", "鼓楼区"),
+    ("江苏省", "苏州市", "姑苏区"),
+    ("四川省", "成都市", "武侯区"),
+    ("湖北省", "武汉市", "洪山区"),
+    ("福建省", "厦门市", "思明区"),
+]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"
+TITLES = ["玻尿酸补水面膜 10片", "山茶花精华油 30ml", "有机燕麦片 1kg", "云南小粒咖啡豆 500g", "手工红糖 400g"]
+CN = ZoneInfo("Asia/Shanghai")
+
+
+# --- the generated export -----------------------------------------------------------------
+
+
+def generate() -> dict:
+    """Customers and orders, deterministic; also the figures each customer must end with."""
+    rnd = random.Random(20240601)
+    customers = []
+    for i in range(CUSTOMERS):
+        region = REGIONS[rnd.randrange(len(REGIONS))]
+        customers.append(
+            {
+                "phone": f"13{(i * 2654435761) % 10**9:09d}",
+                "name": rnd.choice(SURNAMES) + rnd.choice(GIVEN) + rnd.choice(GIVEN),
+                "region": region,
+                "orders": [],
+            }
+        )
+    owners = list(range(CUSTOMERS)) + [rnd.randrange(CUSTOMERS) for _ in range(ORDERS - CUSTOMERS)]
+    start = datetime(2023, 1, 1, tzinfo=CN)
+    orders = []
+    for n, owner in enumerate(owners):
+        placed = start + timedelta(seconds=rnd.randrange(2 * 365 * 86400))
+        order = {"id": str(3_100_000_000_000_000_000 + n * 7919), "customer": owner, "at": placed}
+        order["amount"] = rnd.randrange(990, 39900)
+        order["title"] = rnd.choice(TITLES)
+        orders.append(order)
+        customers[owner]["orders"].append(order)
+    orders.sort(key=lambda o: o["at"])  # an export lists orders by time, so a buyer's rows are spread out
+    return {"customers": customers, "orders": orders}
+
+
+def export_csv(data: dict) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HEADER)
+    for order in data["orders"]:
+        c = data["customers"][order["customer"]]
+        province, city, district = c["region"]
+        at = order["at"].strftime("%Y-%m-%d %H:%M:%S")
+        address = f"{province} {city} {district} 幸福路{order['customer'] % 500 + 1}号"
+        amount = f"{order['amount'] // 100}.{order['amount'] % 100:02d}"
+        writer.writerow(
+            [f"{order['id']}\t", "tb_" + c["phone"][-6:], amount, "交易成功", at, at, c["name"], address, c["phone"],
+             order["title"]]
+        )  # fmt: skip
+    return out.getvalue().encode("gbk")
+
+
+def expected_segment(data: dict) -> int:
+    hits = 0
+    for c in data["customers"]:
+        spent = sum(o["amount"] for o in c["orders"])
+        if spent >= 50000 and len(c["orders"]) >= 2 and c["region"][1] in ("杭州市", "上海市"):
+            hits += 1
+    return hits
+
+
+# --- one database, in its own process -----------------------------------------------------
+
+
+def child_env(kind: str, data_dir: str) -> dict:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": "bench-" + secrets.token_urlsafe(60),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SIYU_DATA_DIR": data_dir,
+        "SIYU_SANDBOX_PAYMENTS": "true",
+    }
+    env.pop("DATABASE_URL", None)
+    if kind == "postgresql":
+        env["DATABASE_URL"] = PG_URL
+    return env
+
+
+def prepare_database(kind: str, env: dict) -> None:
+    if kind == "postgresql":
+        import psycopg
+
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+
+
+def drop_database() -> None:
+    import psycopg
+
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+
+
+def baseline_rows(data: dict, shop_id: int) -> tuple[list[tuple], list[tuple]]:
+    """The rows the import ends with, computed ahead (not timed): the bare insert only writes them."""
+    from siyu.core.crypto import encrypt, lookup_hash
+    from siyu.core.ids import public_id
+
+    now = datetime.now(tz=CN)
+    customers, orders = [], []
+    for pk, c in enumerate(data["customers"], start=1):
+        spent = sum(o["amount"] for o in c["orders"])
+        first, last = min(o["at"] for o in c["orders"]), max(o["at"] for o in c["orders"])
+        customers.append(
+            (pk, shop_id, public_id(12), lookup_hash(c["phone"]), encrypt(c["phone"]), c["name"], "taobao",
+             c["region"][0], c["region"][1], len(c["orders"]), spent, first, last, "new", now)
+        )  # fmt: skip
+    for o in data["orders"]:
+        orders.append((shop_id, o["customer"] + 1, "taobao", o["id"], o["at"], o["amount"], o["title"]))
+    return customers, orders
+
+
+CUSTOMER_COLUMNS = (
+    "id, shop_id, public_id, phone_hash, phone, name, source, province, city, order_count, total_spent, "
+    "first_order_at, last_order_at, lifecycle, created_at, rfm_r, rfm_f, rfm_m"
+)
+ORDER_COLUMNS = "shop_id, customer_id, source, external_id, placed_at, amount, items"
+
+
+def bulk_insert(kind: str, db_path: str, customers: list[tuple], orders: list[tuple]) -> float:
+    """The baseline: the bare driver, one transaction, executemany."""
+    if kind == "postgresql":
+        import psycopg
+
+        conn = psycopg.connect(PG_URL, autocommit=True)  # BEGIN/COMMIT below, as for sqlite3
+        mark = "%s"
+    else:
+        import sqlite3
+
+        conn = sqlite3.connect(db_path, isolation_level=None)
+        conn.execute("PRAGMA synchronous=NORMAL")
+        mark = "?"
+        # sqlite3 stores datetimes the way Django does: UTC text
+        customers = [(*c[:11], _utc(c[11]), _utc(c[12]), c[13], _utc(c[14])) for c in customers]
+        orders = [(*o[:4], _utc(o[4]), *o[5:]) for o in orders]
+    c_sql = f"INSERT INTO customers_customer ({CUSTOMER_COLUMNS}) VALUES ({', '.join([mark] * 15)}, 0, 0, 0)"
+    o_sql = f"INSERT INTO customers_externalorder ({ORDER_COLUMNS}) VALUES ({', '.join([mark] * 7)})"
+    t0 = time.perf_counter()
+    cur = conn.cursor()
+    cur.execute("BEGIN")
+    cur.executemany(c_sql, customers)
+    cur.executemany(o_sql, orders)
+    cur.execute("COMMIT")
+    elapsed = time.perf_counter() - t0
+    conn.close()
+    return elapsed
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(ZoneInfo("UTC")).replace(tzinfo=None).isoformat(" ")
+
+
+def empty_tables(kind: str) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if kind == "postgresql":
+            cursor.execute(
+                "TRUNCATE customers_customerevent, customers_externalorder, customers_customer RESTART IDENTITY CASCADE"
+            )
+        else:
+            for table in ("customers_customerevent", "customers_externalorder", "customers_customer"):
+                cursor.execute(f"DELETE FROM {table}")
+
+
+def time_segment(kind: str, db_path: str, shop_id: int) -> dict:
+    from django.db import connection
+
+    from siyu.customers.segments import segment_queryset
+    from siyu.shops.models import Shop
+
+    shop = Shop.objects.get(pk=shop_id)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    ours, raw, ours_count, raw_count = [], [], None, None
+    if kind == "postgresql":
+        import psycopg
+
+        raw_conn = psycopg.connect(PG_URL, autocommit=True)
+        raw_sql = RAW_SEGMENT_SQL.format(p="%s")
+    else:
+        import sqlite3
+
+        raw_conn = sqlite3.connect(db_path)
+        raw_sql = RAW_SEGMENT_SQL.format(p="?")
+    for i in range(SEGMENT_RUNS + 1):  # the first round warms caches and is not counted
+        t0 = time.perf_counter()
+        ours_count = segment_queryset(shop=shop, rules=RULES).count()
+        t1 = time.perf_counter()
+        raw_count = raw_conn.execute(raw_sql, (shop_id, "杭州市", "上海市")).fetchone()[0]
+        t2 = time.perf_counter()
+        if i:
+            ours.append(t1 - t0)
+            raw.append(t2 - t1)
+    raw_conn.close()
+    return {"ours": statistics.median(ours), "raw": statistics.median(raw), "count": ours_count, "raw_count": raw_count}
+
+
+def child(kind: str, csv_path: str, data_dir: str) -> None:
+    env = child_env(kind, data_dir)
+    prepare_database(kind, env)
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.db.models import Sum
+
+    from siyu.customers.importer import import_run
+    from siyu.customers.models import Customer, ExternalOrder
+    from siyu.shops.services import shop_create
+
+    data = generate()
+    content = Path(csv_path).read_bytes()
+    shop = shop_create(slug="bench", name="导入压测", is_default=True)
+    db_path = str(Path(data_dir) / "siyu.sqlite3")
+
+    customers, orders = baseline_rows(data, shop.pk)
+    bulk = bulk_insert(kind, db_path, customers, orders)
+    bulk_ok = Customer.objects.count() == CUSTOMERS and ExternalOrder.objects.count() == ORDERS
+    empty_tables(kind)
+
+    t0 = time.perf_counter()
+    job = import_run(shop=shop, actor=None, filename="taobao-orders.csv", content=content)
+    ours = time.perf_counter() - t0
+    spent = Customer.objects.filter(shop=shop).aggregate(s=Sum("total_spent"))["s"]
+    checks = {
+        "bulk_rows_ok": bulk_ok,
+        "imported_ok": job.imported == CUSTOMERS and job.merged == ORDERS - CUSTOMERS and job.rejected == 0,
+        "spent_ok": spent == sum(o["amount"] for o in data["orders"]),
+    }
+    segment = time_segment(kind, db_path, shop.pk)
+    checks["segment_ok"] = segment["count"] == segment["raw_count"] == expected_segment(data)
+    result = {"kind": kind, "ours": ours, "bulk": bulk, "segment": segment, "checks": checks}
+    print("RESULT " + json.dumps(result))
+
+
+# --- the parent: both databases and the summary ---------------------------------------------
+
+
+def run_child(kind: str, csv_path: str) -> dict:
+    with tempfile.TemporaryDirectory(prefix=f"siyu-bench-{kind}-") as data_dir:
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", kind, csv_path, data_dir],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+    if kind == "postgresql":
+        drop_database()
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    if proc.returncode != 0 or not lines:
+        sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-8000:])
+        raise SystemExit(f"{kind} run failed")
+    return json.loads(lines[-1][len("RESULT ") :])
+
+
+def report(r: dict) -> None:
+    seg = r["segment"]
+    print(f"{r['kind']}:")
+    ours, bulk = r["ours"], r["bulk"]
+    print(f"  import  ours {ours:.2f}s = {ORDERS / ours:,.0f} rows/s; ", end="")
+    print(f"bulk insert {bulk:.2f}s = {ORDERS / bulk:,.0f} rows/s")
+    print(f"          ratio {bulk / ours:.2f}  (rows = order rows of the file; bulk also writes the customers)")
+    ratio = seg["ours"] / seg["raw"]
+    print(f"  segment ours {seg['ours'] * 1000:.2f} ms, raw SQL {seg['raw'] * 1000:.2f} ms ({seg['count']} customers)")
+    print(f"          ratio {ratio:.2f}")
+    failed = [name for name, ok in r["checks"].items() if not ok]
+    print("  checks: " + ("all passed" if not failed else "FAILED " + ", ".join(failed)))
+
+
+def main() -> None:
+    print(f"customers bench: {CUSTOMERS:,} customers, {ORDERS:,} orders (Taobao export, GBK CSV)")
+    t0 = time.perf_counter()
+    content = export_csv(generate())
+    with tempfile.NamedTemporaryFile(suffix=".csv", delete=False) as f:
+        f.write(content)
+        csv_path = f.name
+    print(f"generated {len(content) / 1e6:.1f} MB in {time.perf_counter() - t0:.1f}s")
+    try:
+        results = {kind: run_child(kind, csv_path) for kind in ("postgresql", "sqlite")}
+    finally:
+        os.unlink(csv_path)
+    for r in results.values():
+        report(r)
+    pg = results["postgresql"]
+    print(
+        f"import_vs_bulk_insert={pg['bulk'] / pg['ours']:.2f} "
+        f"segment_vs_raw_sql={pg['segment']['ours'] / pg['segment']['raw']:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 5 and sys.argv[1] == "--child":
+        child(sys.argv[2], sys.argv[3], sys.argv[4])
+    else:
+        main()
