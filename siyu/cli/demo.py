@@ -45,6 +45,8 @@ class DemoResult:
     featured: list[Product] = field(default_factory=list)
     staff: list[StaffMember] = field(default_factory=list)
     shoppers: list[Shopper] = field(default_factory=list)
+    orders: int = 0
+    pool: dict = field(default_factory=dict)
 
 
 def demo_items(limit: int | None = None) -> list[data.Item]:
@@ -63,7 +65,11 @@ def demo_items(limit: int | None = None) -> list[data.Item]:
 
 
 def build_demo(
-    *, seed: int = DEFAULT_SEED, products: int | None = None, progress: Callable[[str], None] | None = None
+    *,
+    seed: int = DEFAULT_SEED,
+    products: int | None = None,
+    progress: Callable[[str], None] | None = None,
+    with_activity: bool = True,
 ) -> DemoResult:
     """Create the demo shop, its staff, catalogue and a few shoppers, all in one transaction."""
     say = progress or (lambda _msg: None)
@@ -105,6 +111,15 @@ def build_demo(
                 say(f"products:{number}")
         result.featured = _feature(owner, shop, result.products)
         result.shoppers = _create_shoppers(shop)
+        if with_activity:
+            from .demo_activity import demo_customer_pool, demo_orders
+
+            result.orders = demo_orders(
+                shop=shop, owner=owner, shoppers=result.shoppers, products=result.products, rng=rng
+            )
+            say("orders")
+            result.pool = demo_customer_pool(shop=shop, owner=owner, seed=seed)
+            say("customers")
     return result
 
 

@@ -12,6 +12,7 @@ from siyu.catalog.models import Category, Product, ProductImage, ProductStatus, 
 from siyu.catalog.shipping import shipping_fee
 from siyu.cli.demo import build_demo
 from siyu.core.crypto import lookup_hash
+from siyu.orders.models import Order
 from siyu.shops.models import Shop
 
 pytestmark = pytest.mark.django_db
@@ -99,6 +100,22 @@ def test_demo_builds_a_whole_micro_mall():
     assert (address.phone, address.province, address.is_default) == ("13600136004", "新疆维吾尔自治区", True)
     assert Address.objects.filter(shop=shop).count() == Shopper.objects.count() == 5
     assert "demo / demo12345" in out.getvalue()
+    _check_activity(shop)
+
+
+def _check_activity(shop: Shop) -> None:
+    """Orders at every stage, and a customer pool imported from a Taobao export."""
+    from siyu.customers.models import Customer, ExternalOrder, ImportJob, MemberLevel, Segment
+
+    statuses = set(Order.objects.filter(shop=shop).values_list("status", flat=True))
+    assert statuses == {"pending_payment", "paid", "shipped", "completed"}
+    job = ImportJob.objects.get(shop=shop)
+    assert job.imported == 120 and job.rejected == 1 and job.status == "done"
+    assert Customer.objects.filter(shop=shop, source="taobao").count() == 120
+    assert ExternalOrder.objects.filter(shop=shop).count() == job.total_rows - 1
+    assert Customer.objects.filter(shop=shop, rfm_r__gt=0).count() >= 120
+    assert MemberLevel.objects.filter(shop=shop).count() == 2
+    assert Segment.objects.get(shop=shop).member_count >= 0
 
 
 def test_if_empty_builds_once_then_does_nothing():

@@ -1,0 +1,147 @@
+"""Life in the demo shop: orders at every stage and a customer pool imported from a marketplace.
+
+Everything goes through the real services — checkout, the sandbox payment notification, shipping,
+receipt, the importer, RFM, tags, segments, levels — so the console shows what a seller would see.
+"""
+
+import csv
+import io
+import random
+import secrets
+from datetime import timedelta
+
+from django.utils import timezone
+
+from siyu.accounts.models import Shopper, StaffMember
+from siyu.catalog.models import Product
+from siyu.customers.importer import import_run
+from siyu.customers.membership import level_save
+from siyu.customers.reminders import repurchase_reminders_run
+from siyu.customers.rfm import rfm_recompute
+from siyu.customers.segments import segment_save
+from siyu.customers.social import social_account_save
+from siyu.customers.stats import customer_for_shopper, customer_refresh_stats
+from siyu.customers.tags import tag_create
+from siyu.orders.checkout import order_place
+from siyu.orders.fulfilment import order_ship
+from siyu.orders.lifecycle import order_confirm_receipt
+from siyu.payments.models import Payment
+from siyu.payments.providers.sandbox import sandbox_notification
+from siyu.payments.services import payment_notify, payment_start
+from siyu.shops.models import Shop
+
+TAOBAO_HEADER = ["订单编号", "买家会员名", "买家实际支付金额", "订单状态", "订单创建时间", "订单付款时间", "收货人姓名",
+                 "收货地址", "联系手机", "宝贝标题"]  # fmt: skip
+REGIONS = [("浙江省", "杭州市", "西湖区"), ("上海市", "上海市", "浦东新区"), ("广东省", "深圳市", "南山区"),
+           ("江苏省", "南京市", "鼓楼区"), ("四川省", "成都市", "武侯区"), ("北京市", "北京市", "朝阳区")]  # fmt: skip
+SURNAMES, GIVEN = "王李张刘陈杨黄赵吴周徐孙马朱胡郭", "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超"
+
+
+def demo_orders(*, shop: Shop, owner: StaffMember, shoppers: list[Shopper], products: list[Product], rng) -> int:
+    """Each demo shopper buys: some orders completed, some shipped, paid, or still unpaid."""
+    buyable = [p for p in products if p.status == "on_sale" and p.return_policy != "no_returns"]
+    made = 0
+    for n, shopper in enumerate(shoppers):
+        address = shopper.addresses.filter(shop=shop).first()
+        for stage in ("completed", "shipped", "paid", "pending")[: 1 + (n % 4)]:
+            skus = [s for p in rng.sample(buyable, min(2, len(buyable))) for s in p.skus.filter(is_active=True, stock__gte=2)[:1]]
+            if not skus:
+                continue
+            order = order_place(
+                shop=shop,
+                shopper=shopper,
+                address_id=address.public_id,
+                idempotency_key=secrets.token_hex(8),
+                items=[{"sku": s.pk, "quantity": 1 + rng.randrange(2)} for s in skus],
+            )
+            made += 1
+            if stage == "pending":
+                continue
+            payment_start(shop=shop, shopper=shopper, order_public_id=order.public_id, provider="sandbox")
+            payment = Payment.objects.get(order=order)
+            headers, body = sandbox_notification(
+                out_trade_no=payment.out_trade_no, amount=payment.amount, txn_id="demo" + secrets.token_hex(6)
+            )
+            payment_notify(provider="sandbox", headers=headers, body=body)
+            if stage in ("shipped", "completed"):
+                order_ship(
+                    actor=owner,
+                    order_id=order.pk,
+                    carrier="顺丰速运",
+                    tracking_number=f"SF{rng.randrange(10**11):011d}",
+                )
+            if stage == "completed":
+                order_confirm_receipt(order_id=order.pk, actor=shopper)
+        customer_refresh_stats(customer=customer_for_shopper(shop=shop, shopper=shopper))
+    return made
+
+
+def taobao_export(*, rng, buyers: int = 120) -> bytes:
+    """A small Taobao order export of past buyers (GBK, as the Taobao seller back-end writes it)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(TAOBAO_HEADER)
+    now = timezone.localtime()
+    titles = ["西湖龙井 明前特级 250g", "每日坚果 30袋", "玻尿酸补水面膜 10片", "纯棉毛巾 3条装", "婴儿纸尿裤 L码"]
+    for i in range(buyers):
+        phone = f"135{(i * 7919 + 1234567) % 10**8:08d}"
+        name = rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN)
+        province, city, district = REGIONS[rng.randrange(len(REGIONS))]
+        for k in range(1 + int(rng.paretovariate(1.6)) % 6):
+            at = now - timedelta(days=rng.randrange(3, 540), minutes=rng.randrange(1440))
+            amount = rng.randrange(2900, 59900)
+            writer.writerow([f"{3200000000000000000 + i * 97 + k}\t", f"tb_{phone[-6:]}",
+                             f"{amount // 100}.{amount % 100:02d}", "交易成功", f"{at:%Y-%m-%d %H:%M:%S}",
+                             f"{at:%Y-%m-%d %H:%M:%S}", name, f"{province} {city} {district} 人民路{i + 1}号", phone,
+                             rng.choice(titles)])  # fmt: skip
+    writer.writerow(
+        [
+            "3299999999999999999\t",
+            "tb_bad",
+            "12.00",
+            "交易成功",
+            f"{now:%Y-%m-%d %H:%M:%S}",
+            "",
+            "匿名",
+            "浙江省 杭州市",
+            "138****8000",
+            "面膜",
+        ]
+    )  # a masked phone: the report shows it rejected
+    return out.getvalue().encode("gbk")
+
+
+def demo_customer_pool(*, shop: Shop, owner: StaffMember, seed: int) -> dict:
+    rng = random.Random(seed + 7)
+    job = import_run(
+        shop=shop, actor=owner, filename="淘宝订单导出-演示.csv", content=taobao_export(rng=rng), layout="taobao"
+    )
+    level_save(actor=owner, shop=shop, data={"name": "银卡会员", "min_spend": 50000, "discount_bp": 500})
+    level_save(
+        actor=owner,
+        shop=shop,
+        data={"name": "金卡会员", "min_spend": 200000, "discount_bp": 1000, "free_shipping": True},
+    )
+    rfm_recompute(shop=shop)
+    tag_create(
+        actor=owner, shop=shop, name="复购客户", rules={"all": [{"field": "order_count", "op": ">=", "value": 2}]}
+    )
+    tag_create(actor=owner, shop=shop, name="重点维护")
+    segment_save(
+        actor=owner,
+        shop=shop,
+        name="高价值沉睡客户",
+        rules={
+            "all": [
+                {"field": "total_spent", "op": ">=", "value": 100000},
+                {"field": "lifecycle", "op": "in", "value": ["at_risk", "dormant"]},
+            ]
+        },
+    )
+    social_account_save(
+        actor=owner,
+        shop=shop,
+        data={"name": "私域优选-客服小优", "kind": "wechat", "handle": "siyu_xiaoyou", "capacity": 5000},
+    )
+    reminders = repurchase_reminders_run(shop=shop)
+    return {"imported": job.imported, "merged": job.merged, "rejected": job.rejected, "reminders": reminders["created"]}
