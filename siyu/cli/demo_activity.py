@@ -44,7 +44,8 @@ def demo_orders(*, shop: Shop, owner: StaffMember, shoppers: list[Shopper], prod
     for n, shopper in enumerate(shoppers):
         address = shopper.addresses.filter(shop=shop).first()
         for stage in ("completed", "shipped", "paid", "pending")[: 1 + (n % 4)]:
-            skus = [s for p in rng.sample(buyable, min(2, len(buyable))) for s in p.skus.filter(is_active=True, stock__gte=2)[:1]]
+            picked = rng.sample(buyable, min(2, len(buyable)))
+            skus = [s for p in picked for s in p.skus.filter(is_active=True, stock__gte=2)[:1]]
             if not skus:
                 continue
             order = order_place(
