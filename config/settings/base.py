@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "siyu.orders",
     "siyu.payments",
     "siyu.customers",
+    "siyu.referrals",
+    "siyu.distribution",
     "siyu.storefront",
     "siyu.console",
     "siyu.api",

@@ -1,0 +1,1 @@
+"""Reactions to order events (subscriptions are registered when this module is imported)."""
