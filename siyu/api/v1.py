@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 
 from . import console, console_catalog, customers_console, orders_console, orders_storefront, storefront
 from .errors import install_error_handlers
+from .member_storefront import router as member_storefront_router
 
 api = NinjaAPI(
     title="Siyu API",
@@ -20,6 +21,7 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 storefront.router.add_router("", orders_storefront.router)
+storefront.router.add_router("", member_storefront_router)
 api.add_router("/storefront/", storefront.router)
 # The console is one router; its catalogue half lives in its own module to keep modules small.
 console.router.add_router("", console_catalog.router)

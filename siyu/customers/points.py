@@ -36,8 +36,10 @@ def points_balance(*, customer: Customer) -> int:
     return PointsEntry.objects.filter(customer_id=customer.pk).aggregate(total=Coalesce(Sum("delta"), 0))["total"]
 
 
-def points_history(*, customer: Customer, limit: int = 50) -> list[PointsEntry]:
-    return list(PointsEntry.objects.filter(customer_id=customer.pk).order_by("-id")[:limit])
+def points_history(*, customer: Customer, limit: int | None = 50):
+    """Newest first; limit=None gives the lazy queryset (for paginated lists)."""
+    qs = PointsEntry.objects.filter(customer_id=customer.pk).order_by("-id")
+    return qs if limit is None else list(qs[:limit])
 
 
 def _rules(shop_id: int) -> CrmSettings:
