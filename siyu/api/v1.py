@@ -2,7 +2,16 @@
 
 from ninja import NinjaAPI
 
-from . import console, console_catalog, customers_console, orders_console, orders_storefront, storefront
+from . import (
+    console,
+    console_catalog,
+    customers_console,
+    fission_console,
+    fission_storefront,
+    orders_console,
+    orders_storefront,
+    storefront,
+)
 from .errors import install_error_handlers
 from .member_storefront import router as member_storefront_router
 
@@ -21,10 +30,12 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 storefront.router.add_router("", orders_storefront.router)
+storefront.router.add_router("", fission_storefront.router)
 storefront.router.add_router("", member_storefront_router)
 api.add_router("/storefront/", storefront.router)
 # The console is one router; its catalogue half lives in its own module to keep modules small.
 console.router.add_router("", console_catalog.router)
 console.router.add_router("", orders_console.router)
 console.router.add_router("", customers_console.router)
+console.router.add_router("", fission_console.router)
 api.add_router("/console/", console.router)

@@ -139,3 +139,11 @@ def return_policy_counts(*, shop: Shop) -> dict[str, int]:
 
     rows = Product.objects.filter(shop=shop).values("return_policy").annotate(n=Count("id")).order_by()
     return {row["return_policy"]: row["n"] for row in rows}
+
+
+def sku_for_staff(*, shop: Shop, sku_id: int) -> Sku:
+    """One SKU of this shop with its product; NotFound for another shop's."""
+    sku = Sku.objects.filter(shop=shop, pk=sku_id).select_related("product").first()
+    if sku is None:
+        raise NotFound(detail={"sku": sku_id})
+    return sku

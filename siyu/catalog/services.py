@@ -24,6 +24,7 @@ from .models import (
     ShippingTemplate,
     Sku,
 )
+from .price_guards import price_guards_run
 from .shipping import DEFAULT_REMOTE_PROVINCES
 
 MAX_SPECS, MAX_SPEC_VALUES, MAX_SKUS = 3, 30, 300
@@ -367,11 +368,14 @@ def _specs_clean(specs: list[dict]) -> tuple[list[str], list[list[str]]]:
 
 
 def sku_update_many(*, actor: Actor, product: Product, rows: list[dict]) -> list[Sku]:
-    """Set price, list price, cost price, stock, code and on/off for SKUs of one product."""
+    """Set price, list price, cost price, stock, code and on/off for SKUs of one product.
+
+    A new price passes the registered price guards (a row may carry `price_override_reason`)."""
     _manage(actor, product.shop)
     skus = {s.pk: s for s in product.skus.all()}
     errors: dict = {}
     updates = []
+    repriced: list[tuple[Sku, str]] = []
     for row in rows:
         sku = skus.get(_int(row.get("id"), "id", {}))
         if sku is None:
@@ -379,7 +383,10 @@ def sku_update_many(*, actor: Actor, product: Product, rows: list[dict]) -> list
             continue
         row_errors: dict = {}
         if "price" in row:
+            old_price = sku.price
             sku.price = _fen(row["price"], "price", row_errors) or 0
+            if sku.price != old_price:
+                repriced.append((sku, str(row.get("price_override_reason") or "")))
         if "list_price" in row:
             sku.list_price = _fen(row["list_price"], "list_price", row_errors, optional=True)
         if "cost_price" in row:
@@ -398,6 +405,8 @@ def sku_update_many(*, actor: Actor, product: Product, rows: list[dict]) -> list
     if errors:
         raise InvalidInput(_("Please check the SKUs."), detail=errors)
     with transaction.atomic():
+        for sku, reason in repriced:
+            price_guards_run(sku=sku, price=sku.price, override_reason=reason, actor=actor)
         Sku.objects.bulk_update(updates, ["price", "list_price", "cost_price", "stock", "code", "is_active"])
         _refresh_prices(product)
         audit_record(

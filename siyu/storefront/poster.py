@@ -80,3 +80,38 @@ def poster_png(*, product, shop, share_url: str) -> bytes:
     out = io.BytesIO()
     canvas.save(out, "PNG", optimize=True)
     return out.getvalue()
+
+
+def invite_poster_png(*, shop, share_url: str, title: str, lines: list[str]) -> bytes:
+    """The shop-level "invite friends" poster: a headline, the reward rules and a large QR code of
+    the shopper's invite link."""
+    canvas = Image.new("RGB", (WIDTH, HEIGHT), "white")
+    draw = ImageDraw.Draw(canvas)
+    draw.rectangle((0, 0, WIDTH, 360), fill=ACCENT)
+    draw.text((48, 56), shop.name, fill=(255, 235, 230), font=_font(30))
+    title_font = _font(56)
+    for i, line in enumerate(_wrap(draw, title, title_font, WIDTH - 96, 2)):
+        draw.text((48, 130 + i * 74), line, fill="white", font=title_font)
+    side = 380
+    qr_top = HEIGHT - side - 70
+    body_font = _font(30)
+    top = 400
+    for text in lines:
+        for line in _wrap(draw, text, body_font, WIDTH - 96, 2):
+            if top + 44 > qr_top - 16:
+                break  # the QR code matters more than the last line of rules
+            draw.text((48, top), line, fill=(60, 60, 60), font=body_font)
+            top += 44
+        top += 8
+    canvas.paste(_qr(share_url, side), ((WIDTH - side) // 2, qr_top))
+    hint = "长按识别 / Scan"
+    hint_font = _font(24)
+    draw.text(
+        ((WIDTH - draw.textlength(hint, font=hint_font)) // 2, qr_top + side + 12),
+        hint,
+        fill=(140, 140, 140),
+        font=hint_font,
+    )
+    out = io.BytesIO()
+    canvas.save(out, "PNG", optimize=True)
+    return out.getvalue()

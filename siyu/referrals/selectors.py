@@ -1,0 +1,67 @@
+"""Reads for the shopper's "invite friends" page and for staff screens."""
+
+from dataclasses import dataclass
+
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from siyu.accounts.models import Shopper
+from siyu.orders.models import Order
+from siyu.shops.models import Shop
+
+from .models import ReferralBinding, ReferralReward, ReferralSettings
+
+MY_REFERRALS_ROWS = 100
+
+
+@dataclass
+class InviteOverview:
+    rules: ReferralSettings
+    referrals: list[ReferralBinding]  # each with .first_order_status and .my_reward (or None)
+    rewards: list[ReferralReward]  # this shopper's own rewards, newest first
+    pending_total: int = 0  # in the shop's current reward kind (points or fen)
+    granted_total: int = 0
+
+
+def referral_settings_for_staff(*, shop: Shop) -> ReferralSettings:
+    """The rules as they stand (defaults when never saved). Writes nothing."""
+    return ReferralSettings.objects.filter(shop=shop).first() or ReferralSettings(shop=shop)
+
+
+def _first_order_status(shop: Shop):
+    firsts = Order.objects.filter(shop=shop, shopper_id=OuterRef("referee_id"), paid_at__isnull=False).order_by(
+        "paid_at", "id"
+    )
+    return Subquery(firsts.values("status")[:1])
+
+
+def referrals_of(*, shop: Shop, shopper: Shopper, limit: int = MY_REFERRALS_ROWS) -> QuerySet[ReferralBinding]:
+    """The people this shopper brought in, newest first, with their first order's status. One query."""
+    return (
+        ReferralBinding.objects.filter(shop=shop, referrer_shopper=shopper)
+        .select_related("referee")
+        .annotate(first_order_status=_first_order_status(shop))
+        .order_by("-bound_at", "-id")[:limit]
+    )
+
+
+def invite_overview(*, shop: Shop, shopper: Shopper) -> InviteOverview:
+    """Rules, the people this shopper brought in and their own rewards: three queries, no writes."""
+    rules = referral_settings_for_staff(shop=shop)
+    referrals = list(referrals_of(shop=shop, shopper=shopper))
+    rewards = list(
+        ReferralReward.objects.filter(shop=shop, beneficiary__shop=shop, beneficiary__phone_hash=shopper.phone_hash)
+        .select_related("order")
+        .order_by("-id")
+    )
+    as_referrer = {r.binding_id: r for r in rewards if r.role == "referrer"}
+    for binding in referrals:
+        binding.my_reward = as_referrer.get(binding.pk)
+    overview = InviteOverview(rules=rules, referrals=referrals, rewards=rewards)
+    for reward in rewards:
+        if reward.kind != rules.reward_kind:
+            continue
+        if reward.status == ReferralReward.Status.PENDING:
+            overview.pending_total += reward.amount
+        elif reward.status == ReferralReward.Status.GRANTED:
+            overview.granted_total += reward.amount
+    return overview

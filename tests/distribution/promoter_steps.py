@@ -1,0 +1,116 @@
+"""Shared steps for the promoter, commission and wallet tests."""
+
+import secrets
+from dataclasses import dataclass
+
+from siyu.accounts.models import Address, Shopper
+from siyu.accounts.services import address_create
+from siyu.catalog.models import Product
+from siyu.distribution.models import DistributionSettings, Promoter
+from siyu.distribution.promoters import promoter_apply, promoter_decide
+from siyu.orders import aftersales, lifecycle
+from siyu.orders.fulfilment import order_ship
+from siyu.payments.services import aftersale_decide
+from siyu.shops.models import Shop
+
+from ..factories import make_product, make_shopper
+from ..orders.helpers import pay, place
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def id_number(serial: int = 1, born: str = "19900307") -> str:
+    """A valid 18-character ID number (Hangzhou, the given birth date, a serial)."""
+    body = f"330106{born}{serial % 1000:03d}"
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True)) % 11]
+
+
+def address_for(shop: Shop, shopper: Shopper, detail: str = "文三路 1 号", phone: str = "13800138000") -> Address:
+    return address_create(
+        shop=shop,
+        shopper=shopper,
+        data={
+            "recipient": "买家",
+            "phone": phone,
+            "province": "浙江省",
+            "city": "杭州市",
+            "district": "西湖区",
+            "detail": detail,
+        },
+    )
+
+
+def approved_promoter(shop: Shop, owner, shopper: Shopper | None = None, parent: Promoter | None = None) -> Promoter:
+    shopper = shopper or make_shopper()
+    promoter = promoter_apply(
+        shop=shop,
+        shopper=shopper,
+        real_name="张三",
+        id_number=id_number(Promoter.objects.count() + 1),
+        payout_kind="alipay",
+        payout_account="zhangsan@example.com",
+        parent_code=parent.shopper.share_code if parent else "",
+    )
+    return promoter_decide(actor=owner, promoter=promoter, approve=True)
+
+
+@dataclass
+class World:
+    shop: Shop
+    owner: object
+    promoter: Promoter
+    buyer: Shopper
+    address: Address
+    tea: Product
+
+
+def world(shop: Shop, owner, *, price: int = 10000, **settings) -> World:
+    if settings:
+        DistributionSettings.objects.update_or_create(shop=shop, defaults=settings)
+    promoter = approved_promoter(shop, owner)
+    buyer = make_shopper()
+    return World(
+        shop=shop,
+        owner=owner,
+        promoter=promoter,
+        buyer=buyer,
+        address=address_for(shop, buyer),
+        tea=make_product(shop, name="龙井", price=price, stock=100),
+    )
+
+
+def referred_order(w: World, *, quantity: int = 1, buyer: Shopper | None = None, address=None, product=None, **extra):
+    """Placed through the promoter's link and paid; run inside capture_on_commit(execute=True)."""
+    order = place(
+        w.shop,
+        buyer or w.buyer,
+        address or w.address,
+        product or w.tea,
+        quantity=quantity,
+        ref_code=w.promoter.shopper.share_code,
+        **extra,
+    )
+    pay(order)
+    order.refresh_from_db()
+    return order
+
+
+def ship_and_receive(w: World, order) -> None:
+    order_ship(actor=w.owner, order_id=order.pk, carrier="中通", tracking_number="ZT" + secrets.token_hex(4))
+    lifecycle.order_confirm_receipt(order_id=order.pk, actor=order.shopper)
+    order.refresh_from_db()
+
+
+def refund_line(w: World, order, quantity: int, line=None):
+    line = line or order.lines.order_by("id").first()
+    sale = aftersales.aftersale_request(
+        shop=w.shop,
+        shopper=order.shopper,
+        order_public_id=order.public_id,
+        line_id=line.pk,
+        kind="refund_only",
+        quantity=quantity,
+        reason_code="other",
+    )
+    aftersale_decide(actor=w.owner, shop=w.shop, public_id=sale.public_id, approve=True)
+    return sale  # the refund settles after commit: refresh it after leaving capture_on_commit

@@ -1,0 +1,85 @@
+"""Real concurrency on PostgreSQL: many withdrawal requests and payouts racing through the services."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection, connections
+
+from siyu.core.errors import DomainError
+from siyu.distribution import ledger
+from siyu.distribution.models import LedgerEntry, Withdrawal
+from siyu.distribution.payouts import SandboxPayoutProvider
+from siyu.distribution.withdrawals import withdrawal_approve, withdrawal_pay, withdrawal_request
+
+from .promoter_steps import world
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency tests need PostgreSQL (set SIYU_TEST_DATABASE_URL); SQLite serialises writers")
+    SandboxPayoutProvider.reset()
+
+
+def run_parallel(func, args_list, workers=20):
+    barrier = threading.Barrier(min(workers, len(args_list)))
+
+    def call(args):
+        try:
+            try:
+                barrier.wait(timeout=30)
+            except threading.BrokenBarrierError:
+                pass
+            return func(*args)
+        except DomainError as exc:
+            return exc
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(call, args_list))
+
+
+def _fund(promoter, amount):
+    ledger.post(
+        shop_id=promoter.shop_id,
+        lines=ledger.transfer(
+            ledger.shop_account(promoter.shop_id, ledger.EXPENSE),
+            ledger.promoter_account(promoter, ledger.AVAILABLE),
+            amount,
+        ),
+        ref_type="commission",
+        ref_id=0,
+    )
+
+
+def test_concurrent_requests_never_overdraw(shop, owner):
+    w = world(shop, owner, min_withdrawal=100)
+    _fund(w.promoter, 10000)
+    results = run_parallel(lambda: withdrawal_request(shop=shop, shopper=w.promoter.shopper, amount=3000), [()] * 20)
+    made = [r for r in results if isinstance(r, Withdrawal)]
+    refused = [r for r in results if isinstance(r, DomainError)]
+    assert len(made) == 3 and len(refused) == 17
+    assert {r.code for r in refused} == {"insufficient_balance"}
+    assert ledger.balances_of(promoter=w.promoter)["available"] == 1000
+    assert Withdrawal.objects.count() == 3
+
+
+def test_concurrent_payouts_pay_once(shop, owner):
+    w = world(shop, owner)
+    _fund(w.promoter, 5000)
+    withdrawal = withdrawal_request(shop=shop, shopper=w.promoter.shopper, amount=5000)
+    withdrawal_approve(actor=owner, shop=shop, withdrawal_id=withdrawal.pk)
+    results = run_parallel(
+        lambda retry: withdrawal_pay(actor=owner, shop=shop, withdrawal_id=withdrawal.pk, retry=retry),
+        [(i % 2 == 0,) for i in range(20)],
+    )
+    assert not [r for r in results if isinstance(r, DomainError)]
+    withdrawal.refresh_from_db()
+    assert withdrawal.status == Withdrawal.Status.PAID
+    assert set(SandboxPayoutProvider.calls) == {withdrawal.out_no}  # one key, paid once by the provider
+    assert ledger.balances_of(promoter=w.promoter) == {"frozen": 0, "available": 0, "paid_out": 5000}
+    assert LedgerEntry.objects.filter(ref_type="withdrawal", ref_id=withdrawal.pk, memo="paid").count() == 2

@@ -1,0 +1,204 @@
+"""Rewards: written when a referred customer's first order completes, granted only after its
+return window, and forfeited by a refund in the refund's own transaction."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from siyu.customers.models import PointsEntry
+from siyu.customers.points import points_balance
+from siyu.customers.stats import customer_for_shopper
+from siyu.orders.models import AfterSaleStatus, OrderStatus
+from siyu.payments.models import Refund
+from siyu.payments.services import refund_execute
+from siyu.referrals import handlers
+from siyu.referrals.models import CreditEntry, ReferralReward, ReferralSettings
+from siyu.referrals.rewards import credit_balance, referral_rewards_create, return_window_end
+from siyu.referrals.services import referral_bind, referral_rewards_grant_due
+
+from ..factories import make_product, make_shopper
+from .steps import completed, paid_order, receive, refund, shopper_with_address
+
+pytestmark = pytest.mark.django_db
+S = ReferralReward.Status
+
+
+@pytest.fixture
+def tea(shop):
+    return make_product(shop, name="龙井", price=5000, stock=50)
+
+
+@pytest.fixture
+def alice(shop):
+    return make_shopper("13700000001")
+
+
+@pytest.fixture
+def bob(shop, alice):
+    """A new customer brought in by alice, with an address."""
+    person, address = shopper_with_address(shop, "13700000002")
+    referral_bind(shop=shop, referee=person, code=alice.share_code)
+    person.address = address
+    return person
+
+
+def _points(shop, person) -> int:
+    return points_balance(customer=customer_for_shopper(shop=shop, shopper=person))
+
+
+def _referral_points(shop, person) -> int:
+    customer = customer_for_shopper(shop=shop, shopper=person)
+    return sum(
+        PointsEntry.objects.filter(customer=customer, reason__startswith="referral").values_list("delta", flat=True)
+    )
+
+
+def test_return_window_ends_at_midnight_after_the_seventh_day():
+    received = timezone.make_aware(timezone.datetime(2025, 3, 10, 23, 50))
+    end = return_window_end(received)
+    assert timezone.localtime(end).date() == timezone.datetime(2025, 3, 18).date()
+    assert timezone.localtime(end).hour == 0 and timezone.localtime(end).minute == 0
+
+
+def test_rewards_wait_for_the_return_window_then_are_granted_once(shop, owner, tea, alice, bob):
+    order = completed(shop, bob, bob.address, tea, owner)
+    rewards = {r.role: r for r in ReferralReward.objects.filter(order=order)}
+    assert {role: (r.status, r.amount) for role, r in rewards.items()} == {
+        "referrer": (S.PENDING, 500),
+        "referee": (S.PENDING, 300),
+    }
+    due = rewards["referee"].grant_after
+    assert due == return_window_end(order.received_at)
+    assert referral_rewards_grant_due(now=due - timedelta(seconds=1)) == 0
+    assert _referral_points(shop, alice) == 0 and _referral_points(shop, bob) == 0
+    assert referral_rewards_grant_due(now=due) == 2
+    assert referral_rewards_grant_due(now=due + timedelta(days=1)) == 0  # never twice
+    assert _referral_points(shop, alice) == 500 and _referral_points(shop, bob) == 300
+    assert set(ReferralReward.objects.values_list("status", flat=True)) == {S.GRANTED}
+
+
+def test_the_completion_event_delivered_twice_writes_the_rewards_once(shop, owner, tea, bob):
+    order = completed(shop, bob, bob.address, tea, owner)
+    assert referral_rewards_create(order_id=order.pk) == []
+    assert ReferralReward.objects.count() == 2
+
+
+def test_only_the_first_order_is_rewarded(shop, owner, tea, bob):
+    completed(shop, bob, bob.address, tea, owner)
+    second = completed(shop, bob, bob.address, tea, owner)
+    assert not ReferralReward.objects.filter(order=second).exists()
+    assert ReferralReward.objects.count() == 2
+
+
+def test_a_first_order_paid_before_a_later_one_completes_first_still_decides(shop, owner, tea, bob):
+    first = paid_order(shop, bob, bob.address, tea)
+    second = completed(shop, bob, bob.address, tea, owner)
+    assert not ReferralReward.objects.filter(order=second).exists()
+    receive(first, owner)
+    assert ReferralReward.objects.filter(order=first).count() == 2
+
+
+def test_an_order_after_the_window_is_not_rewarded(shop, owner, tea, alice):
+    person, address = shopper_with_address(shop)
+    binding = referral_bind(shop=shop, referee=person, code=alice.share_code, now=timezone.now() - timedelta(days=31))
+    assert binding.expires_at < timezone.now()
+    completed(shop, person, address, tea, owner)
+    assert not ReferralReward.objects.exists()
+
+
+def test_staff_referrers_get_no_reward_but_the_new_customer_does(shop, owner, tea):
+    person, address = shopper_with_address(shop)
+    referral_bind(shop=shop, referee=person, code=owner.share_code)
+    order = completed(shop, person, address, tea, owner)
+    assert list(ReferralReward.objects.filter(order=order).values_list("role", flat=True)) == ["referee"]
+
+
+def test_a_refund_before_the_grant_forfeits_the_rewards(
+    shop, owner, tea, alice, bob, django_capture_on_commit_callbacks
+):
+    order = completed(shop, bob, bob.address, tea, owner, quantity=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        sale = refund(shop, owner, order, quantity=1)
+    sale.refresh_from_db()
+    assert sale.status == AfterSaleStatus.REFUNDED
+    assert set(ReferralReward.objects.values_list("status", flat=True)) == {S.SKIPPED}
+    assert referral_rewards_grant_due(now=timezone.now() + timedelta(days=30)) == 0
+    assert _referral_points(shop, alice) == 0
+
+
+def test_open_after_sales_hold_the_grant(shop, owner, tea, bob):
+    from siyu.orders import aftersales
+
+    order = completed(shop, bob, bob.address, tea, owner)
+    aftersales.aftersale_request(
+        shop=shop,
+        shopper=bob,
+        order_public_id=order.public_id,
+        line_id=order.lines.get().pk,
+        kind="refund_only",
+        quantity=1,
+        reason_code="quality",
+    )
+    assert referral_rewards_grant_due(now=timezone.now() + timedelta(days=9)) == 0
+    assert set(ReferralReward.objects.values_list("status", flat=True)) == {S.PENDING}
+
+
+def test_a_refund_after_the_grant_reverses_both_in_the_refunds_transaction(
+    shop, owner, tea, alice, bob, monkeypatch, django_capture_on_commit_callbacks
+):
+    order = completed(shop, bob, bob.address, tea, owner)
+    referral_rewards_grant_due(now=timezone.now() + timedelta(days=9))
+    assert _referral_points(shop, alice) == 500 and _referral_points(shop, bob) == 300
+
+    def broken(**kwargs):
+        raise RuntimeError("rewards store down")
+
+    monkeypatch.setattr(handlers, "referral_rewards_reverse", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        sale = refund(shop, owner, order, reason="quality")
+    # the reversal failed, so the refund did not settle either: nothing half-done
+    sale.refresh_from_db()
+    order.refresh_from_db()
+    assert sale.status == AfterSaleStatus.REFUNDING and order.refunded_amount == order.paid_amount
+    assert order.status == OrderStatus.COMPLETED and order.lines.get().refunded_amount == 0
+    assert set(ReferralReward.objects.values_list("status", flat=True)) == {S.GRANTED}
+    assert _referral_points(shop, alice) == 500
+
+    monkeypatch.undo()
+    refund_execute(refund_id=Refund.objects.get(after_sale_id=sale.pk).pk)
+    sale.refresh_from_db()
+    order.refresh_from_db()
+    assert sale.status == AfterSaleStatus.REFUNDED and order.status == OrderStatus.CLOSED
+    assert set(ReferralReward.objects.values_list("status", flat=True)) == {S.REVERSED}
+    assert _referral_points(shop, alice) == 0 and _referral_points(shop, bob) == 0
+    assert _points(shop, alice) == 0
+
+
+def test_a_reversal_never_overdraws_and_notes_what_was_spent(
+    shop, owner, tea, alice, bob, django_capture_on_commit_callbacks
+):
+    order = completed(shop, bob, bob.address, tea, owner)
+    referral_rewards_grant_due(now=timezone.now() + timedelta(days=9))
+    spender = customer_for_shopper(shop=shop, shopper=alice)
+    PointsEntry.objects.create(shop=shop, customer=spender, delta=-450, reason="redeem")
+    with django_capture_on_commit_callbacks(execute=True):
+        refund(shop, owner, order)
+    reward = ReferralReward.objects.get(role="referrer")
+    assert reward.status == S.REVERSED and "450" in reward.note
+    assert _points(shop, alice) == 0
+
+
+def test_store_credit_rewards_use_the_credit_ledger(shop, owner, tea, alice, bob, django_capture_on_commit_callbacks):
+    ReferralSettings.objects.update_or_create(shop=shop, defaults={"reward_kind": "credit", "referrer_reward": 1000})
+    order = completed(shop, bob, bob.address, tea, owner)
+    referral_rewards_grant_due(now=timezone.now() + timedelta(days=9))
+    alice_customer = customer_for_shopper(shop=shop, shopper=alice)
+    assert credit_balance(customer=alice_customer) == 1000 and _referral_points(shop, alice) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        refund(shop, owner, order)
+    assert credit_balance(customer=alice_customer) == 0
+    assert list(CreditEntry.objects.filter(customer=alice_customer).order_by("id").values_list("reason", "delta")) == [
+        ("referral", 1000),
+        ("referral_reverse", -1000),
+    ]
