@@ -47,6 +47,7 @@ class DemoResult:
     shoppers: list[Shopper] = field(default_factory=list)
     orders: int = 0
     pool: dict = field(default_factory=dict)
+    fission: dict = field(default_factory=dict)
 
 
 def demo_items(limit: int | None = None) -> list[data.Item]:
@@ -112,7 +113,7 @@ def build_demo(
         result.featured = _feature(owner, shop, result.products)
         result.shoppers = _create_shoppers(shop)
         if with_activity:
-            from .demo_activity import demo_customer_pool, demo_orders
+            from .demo_activity import demo_customer_pool, demo_fission, demo_orders
 
             result.orders = demo_orders(
                 shop=shop, owner=owner, shoppers=result.shoppers, products=result.products, rng=rng
@@ -120,6 +121,8 @@ def build_demo(
             say("orders")
             result.pool = demo_customer_pool(shop=shop, owner=owner, seed=seed)
             say("customers")
+            result.fission = demo_fission(shop=shop, owner=owner, shoppers=result.shoppers, products=result.products)
+            say("fission")
     return result
 
 

@@ -146,3 +146,74 @@ def demo_customer_pool(*, shop: Shop, owner: StaffMember, seed: int) -> dict:
     )
     reminders = repurchase_reminders_run(shop=shop)
     return {"imported": job.imported, "merged": job.merged, "rejected": job.rejected, "reminders": reminders["created"]}
+
+
+def _id_number(base17: str) -> str:
+    """A well-formed mainland ID number (GB 11643 check digit) for demo data."""
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    return base17 + "10X98765432"[sum(int(d) * w for d, w in zip(base17, weights, strict=True)) % 11]
+
+
+def _buy_and_pay(*, shop, owner, shopper, sku, ref_code: str, receive: bool) -> None:
+    address = shopper.addresses.filter(shop=shop).first()
+    order = order_place(
+        shop=shop,
+        shopper=shopper,
+        address_id=address.public_id,
+        ref_code=ref_code,
+        idempotency_key=secrets.token_hex(8),
+        items=[{"sku": sku.pk, "quantity": 1}],
+    )
+    payment_start(shop=shop, shopper=shopper, order_public_id=order.public_id, provider="sandbox")
+    payment = Payment.objects.get(order=order)
+    headers, body = sandbox_notification(
+        out_trade_no=payment.out_trade_no, amount=payment.amount, txn_id="demo" + secrets.token_hex(6)
+    )
+    payment_notify(provider="sandbox", headers=headers, body=body)
+    if receive:
+        order_ship(
+            actor=owner, order_id=order.pk, carrier="中通快递", tracking_number=f"ZT{secrets.randbelow(10**10):010d}"
+        )
+        order_confirm_receipt(order_id=order.pk, actor=shopper)
+
+
+def demo_fission(*, shop: Shop, owner: StaffMember, shoppers: list[Shopper], products: list[Product]) -> dict:
+    """A friend invited by the first shopper, an approved promoter who shared a sale, and a code batch."""
+    from siyu.accounts.services import address_create
+    from siyu.core.crypto import lookup_hash
+    from siyu.distribution.promoters import promoter_apply, promoter_decide
+    from siyu.distribution.trace import trace_batch_create
+    from siyu.referrals.services import referral_bind
+
+    sku = next(s for p in products if p.status == "on_sale" for s in p.skus.filter(is_active=True, stock__gte=5)[:1])
+    inviter, promoter_shopper = shoppers[0], shoppers[1]
+    phone = "13600136099"
+    friend = Shopper.objects.create(phone_hash=lookup_hash(phone), phone=phone, nickname="被邀请的朋友")
+    address_create(
+        shop=shop,
+        shopper=friend,
+        data={
+            "recipient": "赵小满",
+            "phone": phone,
+            "province": "浙江省",
+            "city": "宁波市",
+            "district": "鄞州区",
+            "detail": "天童南路 8 号",
+        },
+    )
+    referral_bind(shop=shop, referee=friend, code=inviter.share_code)
+    _buy_and_pay(shop=shop, owner=owner, shopper=friend, sku=sku, ref_code=inviter.share_code, receive=True)
+    promoter = promoter_apply(
+        shop=shop,
+        shopper=promoter_shopper,
+        real_name="林晓",
+        id_number=_id_number("33010619900101123"),
+        payout_kind="wechat",
+        payout_account="wxid_demo_linxiao",
+    )
+    promoter_decide(actor=owner, promoter=promoter, approve=True, note="演示")
+    _buy_and_pay(
+        shop=shop, owner=owner, shopper=shoppers[2], sku=sku, ref_code=promoter_shopper.share_code, receive=False
+    )
+    batch = trace_batch_create(actor=owner, shop=shop, product=sku.product, sku=sku, name="2026年12月批次", quantity=30)
+    return {"friend": friend.pk, "promoter": promoter.pk, "trace_batch": batch.pk}

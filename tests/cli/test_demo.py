@@ -98,7 +98,7 @@ def test_demo_builds_a_whole_micro_mall():
     shopper = Shopper.objects.get(phone_hash=lookup_hash("13600136004"))
     address = Address.objects.get(shop=shop, shopper=shopper)
     assert (address.phone, address.province, address.is_default) == ("13600136004", "新疆维吾尔自治区", True)
-    assert Address.objects.filter(shop=shop).count() == Shopper.objects.count() == 5
+    assert Address.objects.filter(shop=shop).count() == Shopper.objects.count() == 6  # 5 + an invited friend
     assert "demo / demo12345" in out.getvalue()
     _check_activity(shop)
 
@@ -116,6 +116,26 @@ def _check_activity(shop: Shop) -> None:
     assert Customer.objects.filter(shop=shop, rfm_r__gt=0).count() >= 120
     assert MemberLevel.objects.filter(shop=shop).count() == 2
     assert Segment.objects.get(shop=shop).member_count >= 0
+    _check_fission(shop)
+
+
+def _check_fission(shop: Shop) -> None:
+    """An invited friend with a completed first order, an approved promoter with a shared sale, a code batch."""
+    from siyu.core.events import event_dispatch, events_pending
+    from siyu.distribution.models import Commission, Promoter, TraceCode
+    from siyu.referrals.models import ReferralBinding, ReferralReward
+
+    for event_id in events_pending():  # what the worker does after the demo's transaction commits
+        event_dispatch(event_id=event_id)
+    assert ReferralBinding.objects.filter(shop=shop).count() == 1
+    assert set(ReferralReward.objects.filter(shop=shop).values_list("role", "status")) == {
+        ("referrer", "pending"),
+        ("referee", "pending"),
+    }
+    promoter = Promoter.objects.get(shop=shop)
+    assert promoter.status == "approved"
+    assert Commission.objects.filter(promoter=promoter, status="frozen").exists()
+    assert TraceCode.objects.filter(shop=shop).count() == 30
 
 
 def test_if_empty_builds_once_then_does_nothing():
