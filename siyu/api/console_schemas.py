@@ -6,7 +6,7 @@ from typing import Literal
 from ninja import Field, Schema
 
 from .schemas import MAX_STOCK, Fen, Id, In, PageIn, media_url
-from .storefront_schemas import CategoryOut, ImageOut, ReturnPolicyOut, ShopOut
+from .storefront_schemas import CategoryOut, ImageOut, ProductBaseOut, ReturnPolicyOut, ShopOut
 
 # --- shop and dashboard ------------------------------------------------------------------
 
@@ -128,29 +128,12 @@ class ConsoleSkuOut(Schema):
         return obj.cost_price
 
 
-class ConsoleProductRowOut(Schema):
-    public_id: str
-    name: str
+class ConsoleProductRowOut(ProductBaseOut):
     status: str
-    thumb_url: str | None
-    price_min_fen: int
-    price_max_fen: int
     stock_total: int
     category: CategoryOut | None
     featured_position: int | None
     updated_at: datetime
-
-    @staticmethod
-    def resolve_thumb_url(obj, context):
-        return media_url(obj.main_thumb, context)
-
-    @staticmethod
-    def resolve_price_min_fen(obj):
-        return obj.price_min
-
-    @staticmethod
-    def resolve_price_max_fen(obj):
-        return obj.price_max
 
     @staticmethod
     def resolve_stock_total(obj):

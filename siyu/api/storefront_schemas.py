@@ -70,15 +70,14 @@ class CategoryTreeOut(Schema):
         return getattr(obj, "subs", [])
 
 
-class ProductCardOut(Schema):
+class ProductBaseOut(Schema):
+    """What every product row shows, for shoppers and staff alike."""
+
     public_id: str
     name: str
     thumb_url: str | None
     price_min_fen: int = Field(description="Lowest SKU price, fen.")
     price_max_fen: int = Field(description="Highest SKU price, fen.")
-    list_price_fen: int | None = Field(description="Crossed-out reference price, fen.")
-    selling_points: list[str]
-    category_id: int | None
 
     @staticmethod
     def resolve_thumb_url(obj, context):
@@ -91,6 +90,12 @@ class ProductCardOut(Schema):
     @staticmethod
     def resolve_price_max_fen(obj):
         return obj.price_max
+
+
+class ProductCardOut(ProductBaseOut):
+    list_price_fen: int | None = Field(description="Crossed-out reference price, fen.")
+    selling_points: list[str]
+    category_id: int | None
 
     @staticmethod
     def resolve_list_price_fen(obj):
