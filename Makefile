@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint messages bench-checkout bench-customers clean
+.PHONY: run test lint messages bench-checkout bench-customers bench-commissions clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,3 +47,6 @@ bench-checkout: $(VENV)/.installed
 
 bench-customers: $(VENV)/.installed
 	$(BIN)/python bench/customers.py
+
+bench-commissions: $(VENV)/.installed
+	$(BIN)/python bench/commissions.py
