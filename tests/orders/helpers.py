@@ -32,3 +32,28 @@ def sandbox_notice(order, txn_id=None, amount=None, **kw):
 def pay(order):
     headers, body = sandbox_notice(order)
     return payment_notify(provider="sandbox", headers=headers, body=body)
+
+
+def deliver(order, owner):
+    """Pay, ship and confirm receipt of an order, as the shopper and staff would."""
+    from siyu.orders.fulfilment import order_ship
+    from siyu.orders.lifecycle import order_confirm_receipt
+
+    pay(order)
+    order_ship(actor=owner, order_id=order.pk, carrier="中通", tracking_number="ZT1")
+    order_confirm_receipt(order_id=order.pk, actor=order.shopper)
+
+
+def ask(order, line, kind, quantity, reason_code):
+    """The order's shopper asks for an after-sale on one line."""
+    from siyu.orders.aftersales import aftersale_request
+
+    return aftersale_request(
+        shop=order.shop,
+        shopper=order.shopper,
+        order_public_id=order.public_id,
+        line_id=line.pk,
+        kind=kind,
+        quantity=quantity,
+        reason_code=reason_code,
+    )

@@ -15,7 +15,7 @@ from siyu.payments.providers.base import NotificationRejected
 from siyu.payments.services import aftersale_decide, aftersale_return_received, payment_notify
 
 from ..factories import ShippingTemplateFactory, make_product
-from .helpers import pay, place, sandbox_notice
+from .helpers import ask, deliver, pay, place, sandbox_notice
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -145,15 +145,7 @@ def test_refund_only_before_shipping_refunds_postage_and_closes(shop, shopper, o
     order = place(shop, shopper, address, limited, quantity=2)
     pay(order)
     line = order.lines.get()
-    sale = aftersales.aftersale_request(
-        shop=shop,
-        shopper=shopper,
-        order_public_id=order.public_id,
-        line_id=line.pk,
-        kind="refund_only",
-        quantity=2,
-        reason_code="other",
-    )
+    sale = ask(order, line, "refund_only", 2, "other")
     assert sale.amount == 10800
     sale = aftersale_decide(actor=owner, shop=shop, public_id=sale.public_id, approve=True)
     order.refresh_from_db()
@@ -164,19 +156,9 @@ def test_refund_only_before_shipping_refunds_postage_and_closes(shop, shopper, o
 
 def test_return_within_seven_days_restocks_and_refunds_partially(shop, shopper, owner, address, limited):
     order = place(shop, shopper, address, limited, quantity=3)
-    pay(order)
-    order_ship(actor=owner, order_id=order.pk, carrier="中通", tracking_number="ZT1")
-    lifecycle.order_confirm_receipt(order_id=order.pk, actor=shopper)
+    deliver(order, owner)
     line = order.lines.get()
-    sale = aftersales.aftersale_request(
-        shop=shop,
-        shopper=shopper,
-        order_public_id=order.public_id,
-        line_id=line.pk,
-        kind="return_refund",
-        quantity=1,
-        reason_code="no_reason",
-    )
+    sale = ask(order, line, "return_refund", 1, "no_reason")
     aftersale_decide(actor=owner, shop=shop, public_id=sale.public_id, approve=True)
     aftersales.aftersale_return_shipped(
         shop=shop, shopper=shopper, public_id=sale.public_id, carrier="中通", tracking="ZT2"
@@ -189,64 +171,28 @@ def test_return_within_seven_days_restocks_and_refunds_partially(shop, shopper, 
 
 def test_return_window_counts_from_the_day_after_receipt(shop, shopper, owner, address, limited):
     order = place(shop, shopper, address, limited)
-    pay(order)
-    order_ship(actor=owner, order_id=order.pk, carrier="中通", tracking_number="ZT1")
-    lifecycle.order_confirm_receipt(order_id=order.pk, actor=shopper)
+    deliver(order, owner)
     line = order.lines.get()
     received = timezone.localtime(timezone.now()).replace(hour=23, minute=0) - timedelta(days=7)
     Order.objects.filter(pk=order.pk).update(received_at=received)
-    sale = aftersales.aftersale_request(
-        shop=shop,
-        shopper=shopper,
-        order_public_id=order.public_id,
-        line_id=line.pk,
-        kind="return_refund",
-        quantity=1,
-        reason_code="no_reason",
-    )
+    sale = ask(order, line, "return_refund", 1, "no_reason")
     assert sale.status == "requested"  # day 7 after receipt is still inside
     sale.status = "withdrawn"
     sale.save()
     Order.objects.filter(pk=order.pk).update(received_at=received - timedelta(days=1))
     with pytest.raises(Conflict) as exc:
-        aftersales.aftersale_request(
-            shop=shop,
-            shopper=shopper,
-            order_public_id=order.public_id,
-            line_id=line.pk,
-            kind="return_refund",
-            quantity=1,
-            reason_code="no_reason",
-        )
+        ask(order, line, "return_refund", 1, "no_reason")
     assert exc.value.code == "window_closed"
 
 
 def test_quality_only_policy_refuses_no_reason_returns(shop, shopper, owner, address):
     food = make_product(shop, name="坚果", return_policy=ReturnPolicy.QUALITY_ONLY)
     order = place(shop, shopper, address, food)
-    pay(order)
-    order_ship(actor=owner, order_id=order.pk, carrier="中通", tracking_number="ZT1")
-    lifecycle.order_confirm_receipt(order_id=order.pk, actor=shopper)
+    deliver(order, owner)
     line = order.lines.get()
     with pytest.raises(Conflict):
-        aftersales.aftersale_request(
-            shop=shop,
-            shopper=shopper,
-            order_public_id=order.public_id,
-            line_id=line.pk,
-            kind="return_refund",
-            quantity=1,
-            reason_code="no_reason",
-        )
-    aftersales.aftersale_request(
-        shop=shop,
-        shopper=shopper,
-        order_public_id=order.public_id,
-        line_id=line.pk,
-        kind="return_refund",
-        quantity=1,
-        reason_code="quality",
-    )
+        ask(order, line, "return_refund", 1, "no_reason")
+    ask(order, line, "return_refund", 1, "quality")
 
 
 def test_partial_shipment_and_batch_ship(shop, shopper, owner, address, limited):
@@ -293,26 +239,10 @@ def test_refunds_of_a_discounted_order_return_exactly_what_was_paid(shop, shoppe
     order.refresh_from_db()
     pay(order)
     line = order.lines.get()
-    first = aftersales.aftersale_request(
-        shop=shop,
-        shopper=shopper,
-        order_public_id=order.public_id,
-        line_id=line.pk,
-        kind="refund_only",
-        quantity=1,
-        reason_code="other",
-    )
+    first = ask(order, line, "refund_only", 1, "other")
     assert first.amount == 14000 // 3
     aftersale_decide(actor=owner, shop=shop, public_id=first.public_id, approve=True)
-    rest = aftersales.aftersale_request(
-        shop=shop,
-        shopper=shopper,
-        order_public_id=order.public_id,
-        line_id=line.pk,
-        kind="refund_only",
-        quantity=2,
-        reason_code="other",
-    )
+    rest = ask(order, line, "refund_only", 2, "other")
     aftersale_decide(actor=owner, shop=shop, public_id=rest.public_id, approve=True)
     order.refresh_from_db()
     assert order.refunded_amount == order.paid_amount == 14000 and order.status == OrderStatus.CLOSED
