@@ -100,7 +100,9 @@ class TreeNodeOut(Schema):
 
     @staticmethod
     def resolve_revenue_fen(obj):
-        return obj["revenue"]
+        # Nested nodes arrive wrapped in ninja's DjangoGetter (attribute access only), the
+        # top-level ones as the service's plain dicts.
+        return obj["revenue"] if isinstance(obj, dict) else obj.revenue
 
 
 class ReferralOut(Schema):
