@@ -17,8 +17,9 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 
+# Translations are compiled with Babel (a Python dependency), not GNU gettext's msgfmt: nothing to install.
 messages: $(VENV)/.installed
-	cd siyu && ../$(BIN)/django-admin compilemessages --ignore=.venv --settings=config.settings.dev --pythonpath=.. >/dev/null
+	$(BIN)/python manage.py compile_translations >/dev/null
 
 run: $(VENV)/.installed messages
 	$(BIN)/siyu up --port $(PORT)
