@@ -7,6 +7,11 @@ with:  checkout_vs_raw_db=<ratio> oversold=<n> queries_per_order=<n>
 
     make bench-checkout                      # defaults below
     BENCH_CLIENTS=32 BENCH_STOCK=1500 make bench-checkout
+
+The baseline's INSERT columns come from the live Order and OrderLine models (bench/live_schema.py),
+so a migration cannot silently break it. The database (BENCH_DATABASE_NAME) is made and dropped
+here; the web server listens on a free port unless BENCH_PORT is set. tests/bench runs this at a
+smoke size in `make test`.
 """
 
 import http.client
@@ -20,6 +25,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +38,15 @@ CLIENTS = int(os.environ.get("BENCH_CLIENTS", "24"))
 STOCK = int(os.environ.get("BENCH_STOCK", "1200"))
 ATTEMPTS = int(STOCK * 1.25)  # more buyers than units: the surplus must all be refused
 WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "4"))
-PORT = int(os.environ.get("BENCH_PORT", "8765"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+PORT = int(os.environ.get("BENCH_PORT") or free_port())
 
 ENV = {
     **os.environ,
@@ -41,7 +55,7 @@ ENV = {
     "SECRET_KEY": "bench-" + secrets.token_urlsafe(60),
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
     "SECURE_SSL_REDIRECT": "false",
-    "SIYU_DATA_DIR": str(ROOT / "var" / "bench"),
+    "SIYU_DATA_DIR": os.environ.get("BENCH_DATA_DIR") or str(ROOT / "var" / "bench"),
     "SIYU_SANDBOX_PAYMENTS": "true",
     "DB_CONN_MAX_AGE": "600",
 }
@@ -54,6 +68,13 @@ def recreate_database():
         conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{DB_NAME}"')
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=ENV, check=True)
+
+
+def drop_database():
+    import psycopg
+
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
 
 
 def django_setup():
@@ -118,9 +139,11 @@ def queries_per_order(sku, buyer) -> int:
     return counts[-1]
 
 
-def wait_port(port: int, timeout: float = 30):
+def wait_port(port: int, server: subprocess.Popen, timeout: float = 60):
     deadline = time.time() + timeout
     while time.time() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"web server exited with {server.returncode}: {server.stderr.read()[-4000:]}")
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return
@@ -133,18 +156,28 @@ def run_clients(n_clients: int, attempts: int, one_attempt) -> tuple[float, list
     lock = threading.Lock()
     state = {"left": attempts, "ok": 0}
     latencies: list[float] = []
+    errors: list[BaseException] = []
     start_gate = threading.Barrier(n_clients + 1)
 
     def worker(idx):
-        session = one_attempt(idx)
+        try:
+            session = one_attempt(idx)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which re-raises it
+            errors.append(exc)
+            start_gate.wait()
+            return
         start_gate.wait()
         while True:
             with lock:
-                if state["left"] <= 0:
+                if state["left"] <= 0 or errors:
                     break
                 state["left"] -= 1
             t0 = time.perf_counter()
-            ok = session()
+            try:
+                ok = session()
+            except BaseException as exc:  # noqa: BLE001 - as above
+                errors.append(exc)
+                break
             elapsed = time.perf_counter() - t0
             if ok:
                 with lock:
@@ -158,6 +191,8 @@ def run_clients(n_clients: int, attempts: int, one_attempt) -> tuple[float, list
     t0 = time.perf_counter()
     for t in threads:
         t.join()
+    if errors:  # a failing client must fail the bench, not shrink its figures to a division by zero
+        raise errors[0]
     return time.perf_counter() - t0, latencies, state["ok"]
 
 
@@ -183,21 +218,41 @@ def http_session(sku_id: int, buyers: list[dict]):
     return factory
 
 
-ORDER_SQL = """
-INSERT INTO orders_order (shop_id, public_id, number, shopper_id, status, idempotency_key, subtotal, shipping_fee,
-    discount, total, paid_amount, refunded_amount, recipient, phone, province, city, district, address_detail, note,
-    no_returns_confirmed, ref_code, created_at, pay_deadline, stock_released)
-VALUES (%s, %s, %s, %s, 'pending_payment', %s, 990, 0, 0, 990, 0, 0, '买家', 'x', '浙江省', '杭州市', '西湖区', 'x', '',
-    false, '', now(), now() + interval '30 minutes', false)
-RETURNING id"""
-LINE_SQL = """
-INSERT INTO orders_orderline (order_id, shop_id, sku_id, product_id, product_name, sku_label, image, unit_price,
-    quantity, line_total, return_policy, shipped_quantity, refunded_quantity, refunded_amount)
-VALUES (%s, %s, %s, %s, '秒杀款', '', '', 990, 1, 990, 'no_reason_7d', 0, 0, 0)"""
+def raw_inserts(shop_id: int, sku_id: int, product_id: int):
+    """The baseline's order and line INSERTs, their columns taken from the live models."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from bench.live_schema import RawInsert
+    from siyu.orders.models import Order, OrderLine
+
+    now = timezone.now()
+    order = RawInsert(
+        Order,
+        connection=connection,
+        per_row=["public_id", "number", "shopper_id", "idempotency_key"],
+        fixed={
+            "shop_id": shop_id, "status": "pending_payment", "subtotal": 990, "total": 990,
+            "recipient": "买家", "phone": "x", "province": "浙江省", "city": "杭州市", "district": "西湖区",
+            "address_detail": "x", "created_at": now, "pay_deadline": now + timedelta(minutes=30),
+        },
+    )  # fmt: skip
+    line = RawInsert(
+        OrderLine,
+        connection=connection,
+        per_row=["order_id"],
+        fixed={
+            "shop_id": shop_id, "sku_id": sku_id, "product_id": product_id, "product_name": "秒杀款",
+            "unit_price": 990, "quantity": 1, "line_total": 990, "return_policy": "no_reason_7d",
+        },
+    )  # fmt: skip
+    return order, line
 
 
-def raw_session(shop_id: int, sku_id: int, product_id: int, buyers: list[dict]):
+def raw_session(inserts, sku_id: int, buyers: list[dict]):
     import psycopg
+
+    order, line = inserts
 
     def factory(idx):
         conn = psycopg.connect(DB_URL)
@@ -210,10 +265,9 @@ def raw_session(shop_id: int, sku_id: int, product_id: int, buyers: list[dict]):
                 ).fetchone()
                 if row is None:
                     return False
-                order_id = conn.execute(
-                    ORDER_SQL, (shop_id, secrets.token_hex(8), secrets.token_hex(10), shopper, secrets.token_hex(8))
-                ).fetchone()[0]
-                conn.execute(LINE_SQL, (order_id, shop_id, sku_id, product_id))
+                own = (secrets.token_hex(8), secrets.token_hex(10), shopper, secrets.token_hex(8))
+                order_id = conn.execute(order.sql + " RETURNING id", order.params(own)).fetchone()[0]
+                conn.execute(line.sql, line.params((order_id,)))
             return True
 
         return attempt
@@ -234,64 +288,95 @@ def report(name: str, wall: float, latencies: list[float], ok: int) -> float:
     return rate
 
 
-def main():
-    print(f"checkout bench: {CLIENTS} clients, stock {STOCK}, {ATTEMPTS} attempts, {WORKERS} web workers")
-    recreate_database()
-    django_setup()
+def start_server(log) -> subprocess.Popen:
+    argv = [sys.executable, "-m", "siyu.cli.main", "serve", "--port", str(PORT), "--workers", str(WORKERS)]
+    argv += ["--threads", "1", "--no-access-log"]
+    # Its own process group, so stopping it reaches gunicorn's workers too.
+    return subprocess.Popen(argv, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(server.pid, sig)
+            server.wait(timeout=wait)
+            return
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def run_api(sku, buyers) -> tuple[float, list[float], int]:
+    """Our path: real HTTP clients against gunicorn; the server is stopped whatever happens."""
+    import tempfile
+
+    with tempfile.TemporaryFile("w+") as log:
+        server = start_server(log)
+        try:
+            wait_port(PORT, server)
+            return run_clients(CLIENTS, ATTEMPTS, http_session(sku.pk, buyers))
+        except BaseException:
+            log.seek(0)
+            sys.stderr.write(log.read()[-4000:])
+            raise
+        finally:
+            stop_server(server)
+
+
+def reset(sku) -> None:
     from django.db import connection
 
     from siyu.catalog.models import Sku
     from siyu.orders.models import Order
 
-    shop, sku, buyers = make_fixture(CLIENTS)
-    qpo = queries_per_order(sku, buyers[0])
     Order.objects.all().delete()
     Sku.objects.filter(pk=sku.pk).update(stock=STOCK)
     connection.close()
 
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "siyu.cli.main",
-            "serve",
-            "--port",
-            str(PORT),
-            "--workers",
-            str(WORKERS),
-            "--threads",
-            "1",
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        env=ENV,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    try:
-        wait_port(PORT)
-        ours = run_clients(CLIENTS, ATTEMPTS, http_session(sku.pk, buyers))
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
+
+def measure() -> str:
+    """Both runs on a fresh database; returns the summary line."""
+    django_setup()
+    from siyu.catalog.models import Sku
+    from siyu.orders.models import Order
+
+    shop, sku, buyers = make_fixture(CLIENTS)
+    inserts = raw_inserts(shop.pk, sku.pk, sku.product_id)  # before timing: a drifted schema stops us here
+    qpo = queries_per_order(sku, buyers[0])
+    reset(sku)
+    ours = run_api(sku, buyers)
     sold = Order.objects.filter(shop=shop).count()
     stock_left = Sku.objects.get(pk=sku.pk).stock
     oversold = max(0, sold - STOCK) + max(0, -stock_left)
     ours_rate = report("api", *ours)
 
-    Order.objects.all().delete()
-    Sku.objects.filter(pk=sku.pk).update(stock=STOCK)
-    connection.close()
-    raw = run_clients(CLIENTS, ATTEMPTS, raw_session(shop.pk, sku.pk, sku.product_id, buyers))
+    reset(sku)
+    raw = run_clients(CLIENTS, ATTEMPTS, raw_session(inserts, sku.pk, buyers))
     raw_rate = report("raw db", *raw)
     raw_oversold = max(0, Order.objects.count() - STOCK)
-
     print(
         f"sold {sold} of {STOCK} (stock left {stock_left}); raw oversold {raw_oversold}; "
         f"SQL queries per API order: {qpo}"
     )
-    print(f"checkout_vs_raw_db={ours_rate / raw_rate:.2f} oversold={oversold} queries_per_order={qpo}")
+    if not (sold and raw_rate):
+        raise SystemExit("no order went through: nothing to compare")
+    return f"checkout_vs_raw_db={ours_rate / raw_rate:.2f} oversold={oversold} queries_per_order={qpo}"
+
+
+def main():
+    # A SIGTERM (a test's timeout, a CI cancel) unwinds like Ctrl-C, so the server and database go too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    print(f"checkout bench: {CLIENTS} clients, stock {STOCK}, {ATTEMPTS} attempts, {WORKERS} web workers")
+    try:
+        recreate_database()
+        summary = measure()
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        drop_database()
+    print(summary)
 
 
 if __name__ == "__main__":

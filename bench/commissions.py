@@ -16,10 +16,15 @@ Prints both and ends with one line:  commission_vs_bulk_insert=<ours rows/s ÷ b
 
     make bench-commissions                                             # 200,000 lines, 10,000 promoters
     BENCH_LINES=1000000 BENCH_PROMOTERS=50000 make bench-commissions   # the issue's full size
+
+Columns come from the live models (bench/live_schema.py): the generated rows get every column the
+bench does not name from its model default, and the baseline copies back all columns, so a
+migration cannot silently break either. tests/bench runs this at a smoke size in `make test`.
 """
 
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -29,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 ADMIN_URL = os.environ.get("BENCH_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-DB_NAME = "siyu_bench_commissions"
+DB_NAME = os.environ.get("BENCH_DATABASE_NAME", "siyu_bench_commissions")
 DB_URL = ADMIN_URL.rsplit("/", 1)[0] + "/" + DB_NAME
 FULL_LINES = 1_000_000
 # The issue's 1,000,000 lines / 50,000 promoters take about 8 minutes on a 2-core machine; the
@@ -47,7 +52,7 @@ ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
     "SECRET_KEY": "bench-" + secrets.token_urlsafe(60),
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
-    "SIYU_DATA_DIR": str(ROOT / "var" / "bench"),
+    "SIYU_DATA_DIR": os.environ.get("BENCH_DATA_DIR") or str(ROOT / "var" / "bench"),
     "SIYU_SANDBOX_PAYMENTS": "true",
 }
 
@@ -83,45 +88,47 @@ def price_sql(idx: str) -> str:
     return f"(990 + (({idx}) * 137) %% 20000)"
 
 
-SHOPPERS_SQL = """
-INSERT INTO accounts_shopper (phone_hash, phone, nickname, share_code, created_at)
-SELECT md5('bench-' || i), %(enc)s, '', 'S' || lpad(i::text, 10, '0'), now()
-FROM generate_series(1, %(n)s) i ORDER BY i
-"""
-PROMOTERS_SQL = """
-INSERT INTO distribution_promoter (shop_id, shopper_id, parent_id, status, real_name, id_number, id_number_hash,
-    payout_kind, payout_account, applied_at, decided_at, note)
-SELECT %(shop)s, s.id, NULL, 'approved', %(enc)s, %(enc)s, md5('id-' || s.id), 'alipay', %(enc)s, now(), now(), ''
-FROM accounts_shopper s WHERE s.share_code <= 'S' || lpad(%(n)s::text, 10, '0') ORDER BY s.id
-"""
+# Bulk INSERT … SELECT statements, one per table: the columns the bench fills and their SQL
+# (pyformat: %% is a percent sign); every other column gets its model default (bench/live_schema.py).
+SHOPPER_COLUMNS = {
+    "phone_hash": "md5('bench-' || i)", "phone": "%(enc)s", "share_code": "'S' || lpad(i::text, 10, '0')",
+}  # fmt: skip
+SHOPPERS_FROM = "FROM generate_series(1, %(n)s) i ORDER BY i"
+PROMOTER_COLUMNS = {
+    "shop_id": "%(shop)s", "shopper_id": "s.id", "status": "'approved'", "real_name": "%(enc)s",
+    "id_number": "%(enc)s", "id_number_hash": "md5('id-' || s.id)", "payout_kind": "'alipay'",
+    "payout_account": "%(enc)s", "applied_at": "now()", "decided_at": "now()",
+}  # fmt: skip
+PROMOTERS_FROM = "FROM accounts_shopper s WHERE s.share_code <= 'S' || lpad(%(n)s::text, 10, '0') ORDER BY s.id"
 PARENTS_SQL = """
 UPDATE distribution_promoter p SET parent_id = q.id
 FROM distribution_promoter q WHERE q.id = %(first)s + (p.id - %(first)s) / 10 AND q.id <> p.id
 """
-ORDERS_SQL = f"""
-INSERT INTO orders_order (shop_id, public_id, number, shopper_id, status, idempotency_key, subtotal, shipping_fee,
-    discount, points_used, adjustments, total, paid_amount, refunded_amount, recipient, phone, province, city,
-    district, address_detail, note, no_returns_confirmed, ref_code, created_at, pay_deadline, paid_at, shipped_at,
-    received_at, stock_released)
-SELECT %(shop)s, 'B' || o, 'N' || lpad(o::text, 12, '0'), %(first_buyer)s + o %% %(buyers)s, 'completed', 'k' || o,
-    x.subtotal, 0, x.discount, 0, '[]'::jsonb, x.subtotal - x.discount, x.subtotal - x.discount, 0, '买家',
-    %(enc)s, '浙江省', '杭州市', '西湖区', %(enc)s, '', false, 'S' || lpad((1 + o %% %(promoters)s)::text, 10, '0'),
-    x.at, x.at + interval '30 minutes', x.at, x.at + interval '1 day', x.at + interval '3 days', false
-FROM generate_series(1, %(orders)s) o
+ORDER_COLUMNS = {
+    "shop_id": "%(shop)s", "public_id": "'B' || o", "number": "'N' || lpad(o::text, 12, '0')",
+    "shopper_id": "%(first_buyer)s + o %% %(buyers)s", "status": "'completed'", "idempotency_key": "'k' || o",
+    "subtotal": "x.subtotal", "discount": "x.discount", "total": "x.subtotal - x.discount",
+    "paid_amount": "x.subtotal - x.discount", "recipient": "'买家'", "phone": "%(enc)s", "province": "'浙江省'",
+    "city": "'杭州市'", "district": "'西湖区'", "address_detail": "%(enc)s",
+    "ref_code": "'S' || lpad((1 + o %% %(promoters)s)::text, 10, '0')", "created_at": "x.at",
+    "pay_deadline": "x.at + interval '30 minutes'", "paid_at": "x.at", "shipped_at": "x.at + interval '1 day'",
+    "received_at": "x.at + interval '3 days'",
+}  # fmt: skip
+ORDERS_FROM = f"""FROM generate_series(1, %(orders)s) o
 CROSS JOIN LATERAL (
     SELECT SUM({price_sql(f"(o * {PER_ORDER} + k) %% {PRODUCTS}")} * (1 + (o + k) %% 3)) AS subtotal,
         CASE WHEN o %% 5 = 0 THEN 100 ELSE 0 END AS discount,
         now() - interval '40 days' + (o %% 7) * interval '1 day' AS at
     FROM generate_series(0, {PER_ORDER - 1}) k
 ) x
-ORDER BY o
-"""
-LINES_SQL = f"""
-INSERT INTO orders_orderline (order_id, shop_id, sku_id, product_id, product_name, sku_label, image, unit_price,
-    quantity, line_total, return_policy, shipped_quantity, refunded_quantity, refunded_amount)
-SELECT o.id, o.shop_id, %(first_sku)s + y.idx, %(first_product)s + y.idx, '商品', '', '', y.price,
-    y.quantity, y.price * y.quantity, 'no_reason_7d', y.quantity, 0, 0
-FROM orders_order o
+ORDER BY o"""
+LINE_COLUMNS = {
+    "order_id": "o.id", "shop_id": "o.shop_id", "sku_id": "%(first_sku)s + y.idx",
+    "product_id": "%(first_product)s + y.idx", "product_name": "'商品'", "unit_price": "y.price",
+    "quantity": "y.quantity", "line_total": "y.price * y.quantity", "return_policy": "'no_reason_7d'",
+    "shipped_quantity": "y.quantity",
+}  # fmt: skip
+LINES_FROM = f"""FROM orders_order o
 CROSS JOIN generate_series(0, {PER_ORDER - 1}) k
 CROSS JOIN LATERAL (
     SELECT (n.o * {PER_ORDER} + k) %% {PRODUCTS} AS idx,
@@ -129,17 +136,25 @@ CROSS JOIN LATERAL (
         1 + (n.o + k) %% 3 AS quantity
     FROM (SELECT substr(o.number, 2)::bigint AS o) n
 ) y
-ORDER BY o.id, k
-"""
+ORDER BY o.id, k"""
+
+
+def bulk_generate(cursor, model, select: dict[str, str], rest: str, params: dict) -> None:
+    from bench.live_schema import insert_select
+
+    sql, defaults = insert_select(model, connection=cursor.db, select=select, rest=rest)
+    cursor.execute(sql, {**params, **defaults})
 
 
 def generate():
     """The shop and its backlog, in bulk; returns the shop."""
     from django.db import connection
 
+    from siyu.accounts.models import Shopper
     from siyu.catalog.models import Category, Product, Sku
     from siyu.core.crypto import encrypt
-    from siyu.distribution.models import CommissionRule, DistributionSettings
+    from siyu.distribution.models import CommissionRule, DistributionSettings, Promoter
+    from siyu.orders.models import Order, OrderLine
     from siyu.shops.services import shop_create
 
     shop = shop_create(slug="bench", name="分销压测", is_default=True)
@@ -169,29 +184,34 @@ def generate():
 
     enc = encrypt("13800000000")
     with connection.cursor() as cursor:
-        cursor.execute(SHOPPERS_SQL, {"enc": enc, "n": PROMOTERS * 2})
+        bulk_generate(cursor, Shopper, SHOPPER_COLUMNS, SHOPPERS_FROM, {"enc": enc, "n": PROMOTERS * 2})
         cursor.execute("SELECT min(id), max(id) FROM accounts_shopper")
         first, last = cursor.fetchone()
         assert last - first + 1 == PROMOTERS * 2
-        cursor.execute(PROMOTERS_SQL, {"shop": shop.pk, "enc": enc, "n": PROMOTERS})
+        bulk_generate(cursor, Promoter, PROMOTER_COLUMNS, PROMOTERS_FROM, {"shop": shop.pk, "enc": enc, "n": PROMOTERS})
         if TIERS == 2:
             cursor.execute("SELECT min(id) FROM distribution_promoter")
             cursor.execute(PARENTS_SQL, {"first": cursor.fetchone()[0]})
         args = {"shop": shop.pk, "enc": enc, "first_buyer": first + PROMOTERS, "buyers": PROMOTERS}
-        cursor.execute(ORDERS_SQL, {**args, "promoters": PROMOTERS, "orders": ORDERS})
-        cursor.execute(LINES_SQL, {"first_sku": skus[0].pk, "first_product": products[0].pk})
+        bulk_generate(cursor, Order, ORDER_COLUMNS, ORDERS_FROM, {**args, "promoters": PROMOTERS, "orders": ORDERS})
+        lines_args = {"first_sku": skus[0].pk, "first_product": products[0].pk}
+        bulk_generate(cursor, OrderLine, LINE_COLUMNS, LINES_FROM, lines_args)
         cursor.execute("ANALYZE")
     return shop
 
 
 # --- the two runs -----------------------------------------------------------------------------
 
-TABLES = {
-    "distribution_ledgeraccount": "id, shop_id, promoter_id, kind",
-    "distribution_commission": "id, shop_id, promoter_id, order_id, line_id, tier, base_amount, rate_bp, amount, "
-    "status, settle_after, created_at, settled_at",
-    "distribution_ledgerentry": 'id, shop_id, "transaction", account_id, amount, ref_type, ref_id, memo, created_at',
-}
+
+def written_tables() -> dict[str, str]:
+    """The tables our run writes and all their live columns (in foreign-key order): the baseline
+    copies every row back verbatim, so a new column is copied too instead of breaking the insert."""
+    from django.db import connection
+
+    from bench.live_schema import all_columns
+    from siyu.distribution.models import Commission, LedgerAccount, LedgerEntry
+
+    return {m._meta.db_table: all_columns(m, connection=connection) for m in (LedgerAccount, Commission, LedgerEntry)}
 
 
 def ours(shop) -> dict:
@@ -211,29 +231,32 @@ def ours(shop) -> dict:
     return {"made": made, "settled": settled, "again": again, "accrue": t1 - t0, "settle": t2 - t1, "rerun": t3 - t2}
 
 
-def read_rows() -> dict[str, list[tuple]]:
+def read_rows(tables: dict[str, str]) -> dict[str, list[tuple]]:
     import psycopg
 
     with psycopg.connect(DB_URL) as conn:
         return {
-            table: conn.execute(f"SELECT {cols} FROM {table} ORDER BY id").fetchall() for table, cols in TABLES.items()
+            table: conn.execute(f"SELECT {cols} FROM {table} ORDER BY id").fetchall() for table, cols in tables.items()
         }
 
 
-def bulk_insert(rows: dict[str, list[tuple]]) -> float:
+def bulk_insert(tables: dict[str, str], rows: dict[str, list[tuple]]) -> float:
     """The baseline: the same rows, the bare driver, one transaction, executemany."""
     import psycopg
+    from psycopg.types.json import Jsonb
 
+    # psycopg reads a json column back as a dict or list but will not send one as a parameter.
+    rows = {t: [tuple(Jsonb(v) if isinstance(v, dict | list) else v for v in r) for r in rs] for t, rs in rows.items()}
     with psycopg.connect(DB_URL, autocommit=True) as conn:
-        conn.execute("TRUNCATE " + ", ".join(reversed(list(TABLES))) + " CASCADE")
+        conn.execute("TRUNCATE " + ", ".join(reversed(list(tables))) + " CASCADE")
         t0 = time.perf_counter()
         with conn.transaction(), conn.cursor() as cur:
-            for table, cols in TABLES.items():
+            for table, cols in tables.items():
                 marks = ", ".join(["%s"] * len(cols.split(",")))
                 cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows[table])
         elapsed = time.perf_counter() - t0
-        counts = [conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in TABLES]
-    assert counts == [len(rows[table]) for table in TABLES], counts
+        counts = [conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in tables]
+    assert counts == [len(rows[table]) for table in tables], counts
     return elapsed
 
 
@@ -259,6 +282,8 @@ def checks(shop, run: dict) -> dict[str, bool]:
 
 
 def main() -> None:
+    # A SIGTERM (a test's timeout, a CI cancel) unwinds like Ctrl-C, so the database goes too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     size_note = (
         ""
         if LINES >= FULL_LINES
@@ -269,20 +294,21 @@ def main() -> None:
         f"{PROMOTERS:,} promoters, {TIERS} tier(s), PostgreSQL"
     )
     t0 = time.perf_counter()
-    recreate_database()
     try:
+        recreate_database()
         django_setup()
         shop = generate()
         print(f"generated by bulk INSERT … SELECT (not through checkout) in {time.perf_counter() - t0:.1f}s")
         run = ours(shop)
         passed = checks(shop, run)
-        rows = read_rows()
+        tables = written_tables()
+        rows = read_rows(tables)
         written = sum(len(r) for r in rows.values())
-        bulk = bulk_insert(rows)
+        bulk = bulk_insert(tables, rows)
     finally:
-        from django.db import connection
+        from django.db import connections
 
-        connection.close()
+        connections.close_all()
         drop_database()
     took = run["accrue"] + run["settle"]
     print(
@@ -295,6 +321,8 @@ def main() -> None:
     failed = [name for name, ok in passed.items() if not ok]
     print("checks: " + ("all passed" if not failed else "FAILED " + ", ".join(failed)))
     print(f"commission_vs_bulk_insert={(written / took) / (written / bulk):.2f}")
+    if failed:
+        raise SystemExit(1)  # the figures are printed, but a wrong ledger must not pass for a fast one
 
 
 if __name__ == "__main__":
