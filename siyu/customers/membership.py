@@ -19,6 +19,7 @@ from siyu.core.audit import audit_record
 from siyu.core.errors import Conflict, InvalidInput, NotFound
 from siyu.core.money import apply_rate, parse_yuan
 from siyu.core.permissions import actor_user, require
+from siyu.core.settings_rows import settings_row_get
 from siyu.orders.pricing import Adjustment
 from siyu.shops.models import Shop
 
@@ -228,7 +229,7 @@ def _points_payment(*, shop: Shop, shopper: Shopper, wanted: int, base: int) -> 
             code="insufficient_points",
             detail={"balance": balance, "points": wanted},
         )
-    rules = CrmSettings.objects.filter(shop=shop).first() or CrmSettings(shop=shop)
+    rules = settings_row_get(CrmSettings, shop_id=shop.pk)
     yuan = min(wanted // rules.points_per_yuan_redeemed, apply_rate(base, rules.max_redeem_bp) // 100)
     if yuan <= 0:
         return None
@@ -285,5 +286,5 @@ def member_overview(*, shop: Shop, shopper: Shopper, history_rows: int = 50) -> 
         levels=levels,
         balance=customer.points_balance if customer else 0,
         history=history,
-        rules=CrmSettings.objects.filter(shop=shop).first() or CrmSettings(shop=shop),
+        rules=settings_row_get(CrmSettings, shop_id=shop.pk),
     )

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from siyu.core.errors import Conflict
+from siyu.core.settings_rows import settings_row_get
 from siyu.orders.models import Order, OrderStatus
 from siyu.shops.models import Shop
 
@@ -43,7 +44,7 @@ def points_history(*, customer: Customer, limit: int | None = 50):
 
 
 def _rules(shop_id: int) -> CrmSettings:
-    return CrmSettings.objects.filter(shop_id=shop_id).first() or CrmSettings(shop_id=shop_id)
+    return settings_row_get(CrmSettings, shop_id=shop_id)
 
 
 def _customer_of(order: Order) -> Customer:

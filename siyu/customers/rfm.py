@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.db.models import Case, Count, Q, Value, When
 from django.utils import timezone
 
+from siyu.core.settings_rows import settings_row_get
 from siyu.shops.models import Shop
 
 from .models import CrmSettings, Customer, Lifecycle
@@ -22,9 +23,8 @@ CHUNK = 2000
 
 
 def crm_settings_for(*, shop: Shop) -> CrmSettings:
-    """The shop's customer-pool settings, made with the defaults on first use."""
-    settings, _created = CrmSettings.objects.get_or_create(shop=shop)
-    return settings
+    """The shop's customer-pool settings (the defaults when never saved)."""
+    return settings_row_get(CrmSettings, shop_id=shop.pk)
 
 
 def _scores_sql() -> tuple[str, str]:

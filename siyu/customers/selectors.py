@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from siyu.core.crypto import lookup_hash
 from siyu.core.errors import NotFound
+from siyu.core.settings_rows import settings_row_get
 from siyu.orders.models import AfterSale, Order, OrderLine
 from siyu.shops.models import Shop
 
@@ -223,7 +224,7 @@ def import_job_for_staff(*, shop: Shop, job_id: int) -> ImportJob:
 
 def crm_settings_for_staff(*, shop: Shop) -> CrmSettings:
     """The shop's settings, or unsaved defaults (reading never writes)."""
-    return CrmSettings.objects.filter(shop=shop).first() or CrmSettings(shop=shop)
+    return settings_row_get(CrmSettings, shop_id=shop.pk)
 
 
 def followups_open_for_staff(*, shop: Shop, assignee=None, due_by: datetime | None = None) -> QuerySet[FollowUp]:

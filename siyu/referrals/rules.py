@@ -1,10 +1,7 @@
 """A shop's referral rules: the protection window and the rewards, made with defaults on first use."""
 
-from django.db import transaction
-
-from siyu.core.audit import audit_record
 from siyu.core.errors import InvalidInput
-from siyu.core.permissions import actor_user, require
+from siyu.core.settings_rows import numbers_within, settings_row_update, yes_no
 from siyu.shops.models import Shop
 
 from .models import ReferralSettings
@@ -29,42 +26,15 @@ def referral_settings_get(*, shop: Shop | int) -> ReferralSettings:
     return settings
 
 
-def _whole(value) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    text = str(value if value is not None else "").strip()
-    return int(text) if text.lstrip("-").isdigit() else None
-
-
-def _flag(value) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    text = str(value if value is not None else "").strip().lower()
-    if text in {"1", "true", "on", "yes"}:
-        return True
-    if text in {"0", "false", "off", "no", ""}:
-        return False
-    return None
-
-
 def _clean(current: ReferralSettings, data: dict) -> dict:
-    values, errors = {}, {}
-    for key, (low, high) in LIMITS.items():
-        number = _whole(data.get(key, getattr(current, key)))
-        if number is None:
-            errors[key] = "not a whole number"
-        elif not low <= number <= high:
-            errors[key] = "out of range"
-        else:
-            values[key] = number
+    errors: dict = {}
+    values: dict = numbers_within(current=current, data=data, limits=LIMITS, errors=errors)
     kind = str(data.get("reward_kind", current.reward_kind))
     if kind not in ReferralSettings.RewardKind.values:
         errors["reward_kind"] = "unknown kind"
     else:
         values["reward_kind"] = kind
-    enabled = _flag(data.get("enabled", current.enabled))
+    enabled = yes_no(data.get("enabled", current.enabled))
     if enabled is None:
         errors["enabled"] = "not a yes/no value"
     else:
@@ -79,17 +49,12 @@ def referral_settings_update(*, actor, shop: Shop, data: dict) -> ReferralSettin
 
     A changed reward applies to rewards created from now on; rewards already waiting keep the
     amount they were created with. A changed window applies to new bindings."""
-    require(actor, PERM, shop_id=shop.pk)
-    with transaction.atomic():
-        ReferralSettings.objects.get_or_create(shop=shop)
-        settings = ReferralSettings.objects.select_for_update().get(shop=shop)
-        values = _clean(settings, data)
-        before = {key: getattr(settings, key) for key in FIELDS}
-        for key, value in values.items():
-            setattr(settings, key, value)
-        settings.save()
-        changed = {k: {"from": before[k], "to": v} for k, v in values.items() if before[k] != v}
-        audit_record(
-            shop_id=shop.pk, actor=actor_user(actor), action="referral_settings.update", target=settings, data=changed
-        )
-    return settings
+    return settings_row_update(
+        ReferralSettings,
+        actor=actor,
+        shop_id=shop.pk,
+        perm=PERM,
+        clean=_clean,
+        data=data,
+        action="referral_settings.update",
+    )

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from siyu.accounts.models import Shopper
+from siyu.core.settings_rows import settings_row_get
 from siyu.orders.models import Order
 from siyu.shops.models import Shop
 
@@ -24,7 +25,7 @@ class InviteOverview:
 
 def referral_settings_for_staff(*, shop: Shop) -> ReferralSettings:
     """The rules as they stand (defaults when never saved). Writes nothing."""
-    return ReferralSettings.objects.filter(shop=shop).first() or ReferralSettings(shop=shop)
+    return settings_row_get(ReferralSettings, shop_id=shop.pk)
 
 
 def _first_order_status(shop: Shop):
