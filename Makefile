@@ -43,6 +43,9 @@ test: $(VENV)/.installed-test messages lint
 clean:
 	rm -rf $(VENV) data media staticfiles
 
+# Full-size benchmarks (each makes and drops its own PostgreSQL database; BENCH_ADMIN_DATABASE_URL says
+# where, default postgresql://postgres@127.0.0.1:5432/postgres). `make test` runs them at a smoke size
+# (tests/bench), so a change that breaks one fails there; sizes: see each script's docstring.
 bench-checkout: $(VENV)/.installed
 	$(BIN)/python bench/checkout.py
 
