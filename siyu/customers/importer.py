@@ -1,18 +1,23 @@
 """Bringing past buyers in from order exports of other platforms (Taobao/Tmall, JD, Pinduoduo, any CSV).
 
-Rows go in batches, one transaction each: customers are found or made by phone (keyed hash), each
-row's order becomes an ExternalOrder, and the unique keys make a second run of the same file a no-op
-("unchanged"). A bad row never stops the import: it is counted and kept with its reason. At the end
-the figures of every customer touched are recomputed in set-based SQL.
+The whole file is read and checked first: each row is cleaned (layouts, import_values); rows that
+are not sales (closed, cancelled, unpaid, fully refunded, unknown status) or cannot be read are
+rejected with their reason; the rows of one order number become one order (a JD export has a row
+per SKU: one order with every title; its amount is the order's, taken once, or each line's, added
+up, as the layout says). Then the orders go in batches, one transaction each: customers are found
+or made by phone (keyed hash), each order becomes an ExternalOrder, and the unique keys make a
+second run of the same file a no-op ("unchanged"). A bad row never stops the import. At the end
+the figures of every customer touched are recomputed in set-based SQL, then the shop's RFM scores
+and lifecycle stages, so imported buyers are not all "new" until the nightly run.
 
-Every row ends as exactly one of: imported (made a new customer), merged (added an order to a
-customer already there, or made earlier in the same file), unchanged (nothing new), rejected.
+The counts (ImportJob): imported = customers made, merged = customers already in the pool who
+gained orders, orders_added = orders new to the pool, unchanged = rows that brought nothing new,
+rejected = rows refused (rejected_reasons tallies them by reason).
 """
 
 import csv
 import io
-import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,32 +30,39 @@ from django.utils.translation import gettext_lazy as _
 from siyu.core.audit import audit_record
 from siyu.core.crypto import encrypt, lookup_hash
 from siyu.core.errors import InvalidInput, NotFound
-from siyu.core.permissions import actor_user, require
-from siyu.orders.models import Order
+from siyu.core.permissions import require
 from siyu.shops.models import Shop
 
-from .layouts import (
-    LAYOUTS,
-    Plan,
+from .import_sql import customers_refresh_figures, insert_rows, public_ids, select_by_hash
+from .import_values import (
+    MAX_AMOUNT_FEN,
     RowError,
     cell_text,
-    detect_layout,
-    make_plan,
     parse_amount,
-    parse_phone,
     parse_placed_at,
-    read_table,
+    pick_phone,
     reject_reason_label,
     safe_text,
     split_region,
 )
-from .models import Customer, CustomerEvent, ExternalOrder, ImportJob
-from .stats import COUNTED
+from .layouts import LAYOUTS, Plan, detect_layout, make_plan, order_status_check, read_table
+from .models import IMPORT_JOB, Customer, CustomerEvent, ExternalOrder, ImportJob
+from .rfm import rfm_recompute
+
+__all__ = [
+    "customers_refresh_figures",
+    "import_detect_layout",
+    "import_job_execute",
+    "import_rejected_csv",
+    "import_run",
+    "import_start",
+]
 
 BATCH_ROWS = 2000
 REJECTED_KEPT = 10_000  # rows kept with their values; beyond that they are only counted
 VALUE_CHARS = 200  # each kept cell is cut to this length
-_ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # the alphabet of siyu.core.ids, drawn in bulk here
+ITEMS_CHARS = 300  # ExternalOrder.items
+S = ImportJob.Status
 
 Progress = Callable[[int, int], None]  # (processed rows, total rows)
 
@@ -85,9 +97,9 @@ def import_run(
         filename=(filename or "")[:200],
         layout=plan.layout.key,
         mapping=_job_mapping(plan, table.header),
-        status="running",
         total_rows=len(table.rows),
     )
+    IMPORT_JOB.move(job, to=S.RUNNING, actor=actor, why="imported at once")
     return _execute(job=job, plan=plan, rows=table.rows, actor=actor, progress=progress)
 
 
@@ -118,28 +130,37 @@ def import_start(
 
 
 def import_job_execute(*, job_id: int, progress: Progress | None = None) -> ImportJob:
-    """Run a pending job from its stored upload (the worker's half of import_start)."""
+    """Run a pending job from its stored upload (the worker's half of import_start). The job is
+    claimed with one conditional UPDATE, so a task delivered twice runs it once."""
     job = ImportJob.objects.select_related("shop").filter(pk=job_id).first()
     if job is None:
         raise NotFound(detail={"import": job_id})
-    if job.status != "pending":
+    if not IMPORT_JOB.claim(ImportJob.objects.filter(pk=job.pk), current=S.PENDING, to=S.RUNNING):
+        job.refresh_from_db()
         return job
+    job.refresh_from_db(fields=["status"])
+    audit_record(
+        shop_id=job.shop_id,
+        actor=job.created_by,
+        action="import_job.running",
+        target=job,
+        data={"from": S.PENDING, "to": S.RUNNING, "why": "claimed by the worker"},
+    )
     path = _upload_path(job)
     try:
-        content = path.read_bytes()
-        table = read_table(filename=job.filename, content=content)
-        plan = make_plan(header=table.header, layout=job.layout, mapping=job.mapping.get("given") or None)
-    except (OSError, InvalidInput) as exc:
-        job.status, job.finished_at = "failed", timezone.now()
-        job.rejected_rows = [{"row": 0, "reason": getattr(exc, "code", "file_missing"), "values": []}]
-        job.save(update_fields=["status", "finished_at", "rejected_rows"])
-        return job
-    ImportJob.objects.filter(pk=job.pk).update(status="running", total_rows=len(table.rows))
-    job.status, job.total_rows = "running", len(table.rows)
-    try:
+        try:
+            table = read_table(filename=job.filename, content=path.read_bytes())
+            plan = make_plan(header=table.header, layout=job.layout, mapping=job.mapping.get("given") or None)
+        except (OSError, InvalidInput) as exc:
+            reason = getattr(exc, "code", "file_missing")
+            fields = {"finished_at": timezone.now(), "rejected_rows": [{"row": 0, "reason": reason, "values": []}]}
+            IMPORT_JOB.move(job, to=S.FAILED, actor=job.created_by, why=reason, fields=fields)
+            return job
+        ImportJob.objects.filter(pk=job.pk).update(total_rows=len(table.rows))
+        job.total_rows = len(table.rows)
         return _execute(job=job, plan=plan, rows=table.rows, actor=job.created_by, progress=progress)
     finally:
-        path.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)  # an export is full of personal data: never kept after the run
 
 
 def import_rejected_csv(*, job: ImportJob) -> bytes:
@@ -151,38 +172,28 @@ def import_rejected_csv(*, job: ImportJob) -> bytes:
     writer.writerow([_neutral(c) for c in [gettext("Row"), gettext("Reason"), *header]])
     for entry in job.rejected_rows or []:
         values = [_neutral(v) for v in entry.get("values", [])]
-        writer.writerow([entry.get("row", ""), _neutral(reject_reason_label(entry.get("reason", ""))), *values])
+        reason = reject_reason_label(entry.get("reason", ""), entry.get("detail", ""))
+        writer.writerow([entry.get("row", ""), _neutral(reason), *values])
     not_kept = job.rejected - len(job.rejected_rows or [])
     if not_kept > 0:
         writer.writerow(["", gettext("%(count)d more rejected rows were counted but not kept.") % {"count": not_kept}])
     return out.getvalue().encode("utf-8-sig")
 
 
-def customers_refresh_figures(*, shop: Shop, customer_ids: list[int]) -> int:
-    """order_count, total_spent and first/last order of many customers in one UPDATE per 2,000,
-    from their own counted orders plus imported ones (the same figures as stats.customer_refresh_stats)."""
-    ids = sorted(set(customer_ids))
-    done = 0
-    for start in range(0, len(ids), BATCH_ROWS):
-        chunk = ids[start : start + BATCH_ROWS]
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(*_figures_sql(shop.pk, chunk))
-            done += cursor.rowcount
-    return done
-
-
 # --- running a job ------------------------------------------------------------------------
 
 
 @dataclass
-class _Row:
-    number: int
+class _Unit:
+    """What the rows of a file bring: one order (all its rows), or one row of a customer list."""
+
     phone: str
-    cells: list  # the name and region are read from these only when the row makes or fills a customer
-    external_id: str = ""
+    cells: list  # of the first row: the name and region are read from these only when needed
+    external_id: str = ""  # "" for a customer-list row
     placed_at: datetime | None = None
     amount: int = 0
-    items: str = ""
+    titles: list[str] = field(default_factory=list)
+    rows: int = 1
 
 
 @dataclass
@@ -192,8 +203,8 @@ class _Run:
     now: datetime
     hashes: dict[str, str] = field(default_factory=dict)  # phone → lookup hash
     customers: dict[str, tuple[int, bool]] = field(default_factory=dict)  # hash → (id, made by this run)
-    seen: set[str] = field(default_factory=set)  # hashes that already had a row in this run
-    orders_seen: set[str] = field(default_factory=set)
+    seen: set[str] = field(default_factory=set)  # hashes that already had a unit written in this run
+    merged: set[int] = field(default_factory=set)  # customers from before the run that gained orders
     touched: set[int] = field(default_factory=set)
 
 
@@ -216,79 +227,137 @@ def _upload_path(job: ImportJob):
 def _execute(*, job: ImportJob, plan: Plan, rows: list, actor, progress: Progress | None) -> ImportJob:
     run = _Run(job=job, plan=plan, now=timezone.now())
     try:
-        for start in range(0, len(rows), BATCH_ROWS):
-            _batch(run, rows[start : start + BATCH_ROWS])
+        units = _read_units(run, rows)
+        job.processed_rows = job.rejected
+        job.save(update_fields=["processed_rows", "rejected", "rejected_rows", "rejected_reasons"])
+        for batch, size in _batches(units):
+            _write(run, batch, size)
             if progress:
                 progress(job.processed_rows, job.total_rows)
         customers_refresh_figures(shop=job.shop, customer_ids=list(run.touched))
+        if run.touched:
+            rfm_recompute(shop=job.shop)
     except Exception:
-        ImportJob.objects.filter(pk=job.pk).update(status="failed", finished_at=timezone.now())
+        # Batches already written stay (each committed on its own); the job says it did not finish.
+        IMPORT_JOB.claim(
+            ImportJob.objects.filter(pk=job.pk), current=S.RUNNING, to=S.FAILED, finished_at=timezone.now()
+        )
         raise
-    job.status, job.finished_at = "done", timezone.now()
-    job.save(update_fields=["status", "finished_at"])
-    counts = {k: getattr(job, k) for k in ("total_rows", "imported", "merged", "unchanged", "rejected")}
-    audit_record(shop_id=job.shop_id, actor=actor_user(actor), action="customers.import", target=job, data=counts)
+    IMPORT_JOB.move(job, to=S.DONE, actor=actor, why="imported", fields={"finished_at": timezone.now()})
+    counts = {k: getattr(job, k) for k in ("total_rows", "imported", "merged", "orders_added", "unchanged", "rejected")}
+    audit_record(shop_id=job.shop_id, actor=actor, action="customers.import", target=job, data=counts)
     return job
 
 
-def _batch(run: _Run, rows: list[tuple[int, list]]) -> None:
-    job = run.job
-    good: list[_Row] = []
-    kept_before = len(job.rejected_rows)
+def _batches(units: list[_Unit]) -> Iterator[tuple[list[_Unit], int]]:
+    """Units in batches of about BATCH_ROWS rows (an order of many rows never straddles two)."""
+    batch, size = [], 0
+    for unit in units:
+        batch.append(unit)
+        size += unit.rows
+        if size >= BATCH_ROWS:
+            yield batch, size
+            batch, size = [], 0
+    if batch:
+        yield batch, size
+
+
+# --- reading the rows ---------------------------------------------------------------------
+
+
+def _read_units(run: _Run, rows: list[tuple[int, list]]) -> list[_Unit]:
+    """Every row cleaned: the units to write, in file order; refused rows go on the job."""
+    units: list[_Unit] = []
+    orders: dict[str, _Unit] = {}
     for number, cells in rows:
         try:
-            good.append(_parse(run, number, cells))
+            unit = _parse(run, cells, orders)
         except RowError as exc:
-            job.rejected += 1
-            if len(job.rejected_rows) < REJECTED_KEPT:
-                job.rejected_rows.append({"row": number, "reason": exc.code, "values": _kept(cells)})
-    with transaction.atomic():
-        made = _customers_ensure(run, good)
-        new_orders = _orders_insert(run, good)
-        merged_existing: dict[int, _Row] = {}
-        for row in good:
-            customer_id, made_here = run.customers[run.hashes[row.phone]]
-            first_row = run.hashes[row.phone] not in run.seen
-            run.seen.add(run.hashes[row.phone])
-            if first_row and made_here:
-                job.imported += 1
-                run.touched.add(customer_id)
-            elif row.external_id and row.external_id in new_orders:
-                job.merged += 1
-                run.touched.add(customer_id)
-                if not made_here:
-                    merged_existing.setdefault(customer_id, row)
-            else:
-                job.unchanged += 1
-        _fill_blanks(run, merged_existing)
-        _events_insert(run, made)
-        job.processed_rows += len(rows)
-        fields = ["processed_rows", "imported", "merged", "unchanged", "rejected"]
-        job.save(update_fields=fields + (["rejected_rows"] if len(job.rejected_rows) > kept_before else []))
+            _reject(run.job, number, cells, exc)
+            continue
+        if unit is not None:
+            units.append(unit)
+    return units
 
 
-def _parse(run: _Run, number: int, cells: list) -> _Row:
+def _reject(job: ImportJob, number: int, cells: list, exc: RowError) -> None:
+    job.rejected += 1
+    job.rejected_reasons[exc.code] = job.rejected_reasons.get(exc.code, 0) + 1
+    if len(job.rejected_rows) < REJECTED_KEPT:
+        entry = {"row": number, "reason": exc.code, "values": _kept(cells)}
+        if exc.detail:
+            entry["detail"] = exc.detail[:VALUE_CHARS]
+        job.rejected_rows.append(entry)
+
+
+def _parse(run: _Run, cells: list, orders: dict[str, _Unit]) -> _Unit | None:
+    """The unit a row starts, or None when it adds a line to an order already read."""
+    plan, index = run.plan, run.plan.index
+    if len(cells) < plan.width:
+        raise RowError("row_truncated")
+    if not plan.has_orders:
+        return _Unit(phone=_phone(run, cells), cells=cells)
+    if "status" in index:
+        order_status_check(plan.layout, _at(cells, index["status"]), _at(cells, index.get("refund_status")))
+    external_id = cell_text(_at(cells, index.get("external_id")))
+    if not external_id and "external_id" in index:
+        raise RowError("order_missing")
+    if len(external_id) > 64:
+        raise RowError("order_invalid")
+    if external_id in orders:
+        return _add_line(run, orders[external_id], cells)
+    phone = _phone(run, cells)
+    amount = parse_amount(_at(cells, index.get("amount")), unit=plan.amount_unit)
+    placed_at = parse_placed_at(_at(cells, index.get("placed_at")))
+    title = safe_text(_at(cells, index.get("items")), ITEMS_CHARS)
+    if not external_id:  # a generic file without order numbers: the row itself is the key
+        external_id = "row-" + lookup_hash(f"{phone}|{placed_at.isoformat()}|{amount}")[:32]
+        if external_id in orders:  # the same row twice
+            orders[external_id].rows += 1
+            return None
+    unit = _Unit(phone=phone, cells=cells, external_id=external_id, placed_at=placed_at, amount=amount)
+    unit.titles = [title] if title else []
+    orders[external_id] = unit
+    return unit
+
+
+def _add_line(run: _Run, order: _Unit, cells: list) -> None:
+    """A further row of an order: its title joins the order's. Exports that write the order's
+    columns on its first row only leave them empty here; a value that is there must agree."""
     index = run.plan.index
-    phone = parse_phone(_at(cells, index.get("phone")))
+    if any(cell_text(_at(cells, i)) for i in run.plan.phones) and _phone(run, cells) != order.phone:
+        raise RowError("order_conflict", order.external_id)
+    amount_cell = _at(cells, index.get("amount"))
+    amount = parse_amount(amount_cell, unit=run.plan.amount_unit) if cell_text(amount_cell) else 0
+    date_cell = _at(cells, index.get("placed_at"))
+    placed_at = parse_placed_at(date_cell) if cell_text(date_cell) else order.placed_at
+    if run.plan.layout.amount_per == "line":
+        total = order.amount + amount
+        if total > MAX_AMOUNT_FEN:
+            raise RowError("amount_invalid")
+    else:  # the order's amount, repeated on each of its rows: counted once
+        total = max(order.amount, amount)
+    title = safe_text(_at(cells, index.get("items")), ITEMS_CHARS)
+    order.amount, order.placed_at, order.rows = total, min(order.placed_at, placed_at), order.rows + 1
+    if title and title not in order.titles:
+        order.titles.append(title)
+    return None
+
+
+def _phone(run: _Run, cells: list) -> str:
+    phone = pick_phone([_at(cells, i) for i in run.plan.phones])
     if phone not in run.hashes:
         run.hashes[phone] = lookup_hash(phone)
-    row = _Row(number=number, phone=phone, cells=cells)
-    if run.plan.has_orders:
-        row.amount = parse_amount(_at(cells, index.get("amount")))
-        row.placed_at = parse_placed_at(_at(cells, index.get("placed_at")))
-        row.items = safe_text(_at(cells, index.get("items")), 300)
-        row.external_id = cell_text(_at(cells, index.get("external_id")))
-        if not row.external_id and "external_id" in index:
-            raise RowError("order_missing")
-        if not row.external_id:  # a generic file without order numbers: the row itself is the key
-            row.external_id = "row-" + lookup_hash(f"{phone}|{row.placed_at.isoformat()}|{row.amount}")[:32]
-        if len(row.external_id) > 64:
-            raise RowError("order_invalid")
-    return row
+    return phone
 
 
 def _at(cells: list, i: int | None):
     return cells[i] if i is not None and i < len(cells) else None
+
+
+def _items(titles: list[str]) -> str:
+    text = "；".join(titles)
+    return text if len(text) <= ITEMS_CHARS else text[: ITEMS_CHARS - 1] + "…"
 
 
 def _profile(index: dict[str, int], cells: list) -> tuple[str, str, str]:
@@ -310,20 +379,47 @@ def _neutral(value) -> str:
     return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
 
 
-# --- set-based writes ---------------------------------------------------------------------
+# --- writing a batch ----------------------------------------------------------------------
 
 
-def _customers_ensure(run: _Run, rows: list[_Row]) -> list[int]:
-    """Find or make the customer of every row; returns the ids made in this batch."""
+def _write(run: _Run, units: list[_Unit], rows: int) -> None:
+    job = run.job
+    with transaction.atomic():
+        made = _customers_ensure(run, units)
+        added = _orders_insert(run, units) if run.plan.has_orders else set()
+        merged_here: dict[int, _Unit] = {}
+        for unit in units:
+            h = run.hashes[unit.phone]
+            customer_id, made_here = run.customers[h]
+            first = h not in run.seen
+            run.seen.add(h)
+            if unit.external_id in added:
+                run.touched.add(customer_id)
+                if not made_here:
+                    run.merged.add(customer_id)
+                    merged_here.setdefault(customer_id, unit)
+            elif not (first and made_here and not unit.external_id):
+                job.unchanged += unit.rows  # the order (or the customer of a list) was there already
+        _fill_blanks(run, merged_here)
+        _events_insert(run, made)
+        job.imported += len(made)
+        job.merged = len(run.merged)
+        job.orders_added += len(added)
+        job.processed_rows += rows
+        job.save(update_fields=["processed_rows", "imported", "merged", "orders_added", "unchanged"])
+
+
+def _customers_ensure(run: _Run, units: list[_Unit]) -> list[int]:
+    """Find or make the customer of every unit; returns the ids made in this batch."""
     shop_id = run.job.shop_id
-    wanted: dict[str, _Row] = {}
-    for row in rows:
-        h = run.hashes[row.phone]
+    wanted: dict[str, _Unit] = {}
+    for unit in units:
+        h = run.hashes[unit.phone]
         if h not in run.customers and h not in wanted:
-            wanted[h] = row
+            wanted[h] = unit
     if not wanted:
         return []
-    for pk, h in _select_by_hash(shop_id, list(wanted)):
+    for pk, h in select_by_hash(shop_id, list(wanted)):
         run.customers[h] = (pk, False)
         wanted.pop(h, None)
     made: list[int] = []
@@ -332,16 +428,16 @@ def _customers_ensure(run: _Run, rows: list[_Row]) -> list[int]:
         if not wanted:
             break
         values = [
-            (pid, h, encrypt(r.phone), *_profile(run.plan.index, r.cells))
-            for pid, (h, r) in zip(_public_ids(len(wanted)), wanted.items(), strict=True)
+            (pid, h, encrypt(u.phone), *_profile(run.plan.index, u.cells))
+            for pid, (h, u) in zip(public_ids(len(wanted)), wanted.items(), strict=True)
         ]
         fixed = {"shop_id": shop_id, "source": source, "created_at": run.now}
         varying = ("public_id", "phone_hash", "phone", "name", "province", "city")
-        for pk, h in _insert(Customer, varying, values, fixed, returning=("id", "phone_hash")):
+        for pk, h in insert_rows(Customer, varying, values, fixed, returning=("id", "phone_hash")):
             run.customers[h] = (pk, True)
             made.append(pk)
             wanted.pop(h, None)
-        for pk, h in _select_by_hash(shop_id, list(wanted)):  # made meanwhile by someone else
+        for pk, h in select_by_hash(shop_id, list(wanted)):  # made meanwhile by someone else
             run.customers[h] = (pk, False)
             wanted.pop(h, None)
     if wanted:
@@ -349,36 +445,21 @@ def _customers_ensure(run: _Run, rows: list[_Row]) -> list[int]:
     return made
 
 
-def _select_by_hash(shop_id: int, hashes: list[str]) -> list[tuple[int, str]]:
-    if not hashes:
-        return []
-    where, params = _is_in("phone_hash", hashes)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, phone_hash FROM {Customer._meta.db_table} WHERE shop_id = %s AND {where}", [shop_id, *params]
-        )
-        return cursor.fetchall()
-
-
-def _orders_insert(run: _Run, rows: list[_Row]) -> set[str]:
-    """Insert the orders not seen before; returns the external ids actually added."""
-    values = []
+def _orders_insert(run: _Run, units: list[_Unit]) -> set[str]:
+    """Insert the orders not there before; returns the external ids actually added."""
     adapt = connection.ops.adapt_datetimefield_value
-    for row in rows:
-        if row.external_id and row.external_id not in run.orders_seen:
-            run.orders_seen.add(row.external_id)
-            customer_id = run.customers[run.hashes[row.phone]][0]
-            values.append((customer_id, row.external_id, adapt(row.placed_at), row.amount, row.items))
-    if not values:
-        return set()
+    values = [
+        (run.customers[run.hashes[u.phone]][0], u.external_id, adapt(u.placed_at), u.amount, _items(u.titles))
+        for u in units
+    ]
     fixed = {"shop_id": run.job.shop_id, "source": run.plan.layout.source}
     varying = ("customer_id", "external_id", "placed_at", "amount", "items")
-    return {r[0] for r in _insert(ExternalOrder, varying, values, fixed, returning=("external_id",))}
+    return {r[0] for r in insert_rows(ExternalOrder, varying, values, fixed, returning=("external_id",))}
 
 
-def _fill_blanks(run: _Run, rows: dict[int, _Row]) -> None:
+def _fill_blanks(run: _Run, units: dict[int, _Unit]) -> None:
     """A customer already in the pool keeps what it has; the file only fills what is empty."""
-    profiles = [(*_profile(run.plan.index, r.cells), pk) for pk, r in rows.items()]
+    profiles = [(*_profile(run.plan.index, u.cells), pk) for pk, u in units.items()]
     params = [p for p in profiles if any(p[:3])]
     if not params:
         return
@@ -398,102 +479,4 @@ def _events_insert(run: _Run, customer_ids: list[int]) -> None:
         return
     data = {"import": run.job.pk, "source": run.plan.layout.source}
     fixed = {"shop_id": run.job.shop_id, "at": run.now, "kind": "imported", "actor_label": "import", "data": data}
-    _insert(CustomerEvent, ("customer_id",), [(pk,) for pk in customer_ids], fixed)
-
-
-def _insert(model, varying: tuple[str, ...], values: list[tuple], fixed: dict, *, returning=()) -> list[tuple]:
-    """INSERT … ON CONFLICT DO NOTHING of many rows: on PostgreSQL one array per column through
-    unnest (a short statement whatever the rows), elsewhere multi-row VALUES (SQLite ≥ 3.35).
-    Columns not given take the model's defaults, so the statement follows the model."""
-    fields = {f.attname: f for f in model._meta.concrete_fields if not f.primary_key}
-    constants = []
-    for name, f in fields.items():
-        if name not in varying:
-            value = fixed[name] if name in fixed else (f.get_default() if f.has_default() else None)
-            constants.append((f, f.get_db_prep_save(value, connection)))
-    columns = [fields[name].column for name in varying] + [f.column for f, _v in constants]
-    tail = " ON CONFLICT DO NOTHING" + (f" RETURNING {','.join(returning)}" if returning else "")
-    head = f"INSERT INTO {model._meta.db_table} ({','.join(columns)}) "
-    out: list[tuple] = []
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            arrays = ",".join(f"%s::{fields[name].db_type(connection)}[]" for name in varying)
-            names = ",".join(f"c{i}" for i in range(len(varying)))
-            scalars = "".join(f", %s::{f.db_type(connection)}" for f, _v in constants)
-            sql = f"{head}SELECT {names}{scalars} FROM unnest({arrays}) AS v({names}){tail}"
-            for start in range(0, len(values), BATCH_ROWS):
-                chunk = values[start : start + BATCH_ROWS]
-                cursor.execute(sql, [*(v for _f, v in constants), *(list(col) for col in zip(*chunk, strict=True))])
-                out.extend(cursor.fetchall() if returning else ())
-            return out
-        consts = tuple(v for _f, v in constants)
-        per_row = max(1, 30_000 // len(columns))  # SQLite allows 32,766 parameters per statement
-        mark = "(" + ",".join(["%s"] * len(columns)) + ")"
-        for start in range(0, len(values), per_row):
-            chunk = values[start : start + per_row]
-            params = [p for row in chunk for p in (*row, *consts)]
-            cursor.execute(head + "VALUES " + ",".join([mark] * len(chunk)) + tail, params)
-            out.extend(cursor.fetchall() if returning else ())
-    return out
-
-
-def _is_in(column: str, values: list) -> tuple[str, list]:
-    """`column IN (…)` for a long list: one array parameter on PostgreSQL."""
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)", [list(values)]
-    return f"{column} IN ({','.join(['%s'] * len(values))})", list(values)
-
-
-def _public_ids(n: int) -> list[str]:
-    """n random public ids of 12 characters, drawn at once: secrets.choice per character is slow at 100k."""
-    raw = os.urandom(12 * n)
-    size = len(_ID_ALPHABET)
-    return ["".join(_ID_ALPHABET[b % size] for b in raw[i * 12 : i * 12 + 12]) for i in range(n)]
-
-
-def _figures_sql(shop_id: int, ids: list[int]) -> tuple[str, list]:
-    if connection.vendor == "postgresql":
-        return _figures_sql_pg(shop_id, ids)
-    customer, external, order = Customer._meta.db_table, ExternalOrder._meta.db_table, Order._meta.db_table
-    statuses = [str(s) for s in COUNTED]
-    marks = ",".join(["%s"] * len(ids))
-    sql = f"""
-        UPDATE {customer} SET order_count = s.n, total_spent = s.spent, first_order_at = s.first_at,
-            last_order_at = s.last_at,
-            lifecycle = CASE WHEN s.n > 0 AND {customer}.lifecycle = 'prospect' THEN 'new'
-                             ELSE {customer}.lifecycle END
-        FROM (
-            SELECT cid, COUNT(*) AS n, SUM(amount) AS spent, MIN(at) AS first_at, MAX(at) AS last_at FROM (
-                SELECT customer_id AS cid, amount, placed_at AS at FROM {external}
-                WHERE customer_id IN ({marks}) AND shop_id = %s
-                UNION ALL
-                SELECT c.id, o.paid_amount - o.refunded_amount, o.paid_at
-                FROM {customer} c JOIN {order} o ON o.shopper_id = c.shopper_id AND o.shop_id = c.shop_id
-                WHERE c.id IN ({marks}) AND o.status IN ({",".join(["%s"] * len(statuses))})
-            ) AS u GROUP BY cid
-        ) AS s
-        WHERE {customer}.id = s.cid"""
-    return sql, [*ids, shop_id, *ids, *statuses]
-
-
-def _figures_sql_pg(shop_id: int, ids: list[int]) -> tuple[str, list]:
-    # Correlated subqueries make each customer's orders an index lookup, and `shop_id + 0` keeps the
-    # planner on the primary key: statistics of tables that were empty a minute ago make the shop_id
-    # index look cheaper than it is.
-    customer, external, order = Customer._meta.db_table, ExternalOrder._meta.db_table, Order._meta.db_table
-    ext = f"FROM {external} e WHERE e.customer_id = c.id"
-    own = f"FROM {order} o WHERE o.shop_id = c.shop_id AND o.shopper_id = c.shopper_id AND o.status = ANY(%s)"
-    sql = f"""
-        UPDATE {customer} AS c SET (order_count, total_spent, first_order_at, last_order_at) = (
-            SELECT x.n + y.n, COALESCE(x.spent, 0) + COALESCE(y.spent, 0),
-                LEAST(x.first_at, y.first_at), GREATEST(x.last_at, y.last_at)
-            FROM (SELECT COUNT(*) AS n, SUM(e.amount) AS spent, MIN(e.placed_at) AS first_at,
-                    MAX(e.placed_at) AS last_at {ext}) AS x,
-                (SELECT COUNT(*) AS n, SUM(o.paid_amount - o.refunded_amount) AS spent,
-                    MIN(o.paid_at) AS first_at, MAX(o.paid_at) AS last_at {own}) AS y
-        ),
-        lifecycle = CASE WHEN c.lifecycle = 'prospect' AND (EXISTS (SELECT 1 {ext}) OR EXISTS (SELECT 1 {own}))
-                         THEN 'new' ELSE c.lifecycle END
-        WHERE c.id = ANY(%s) AND c.shop_id + 0 = %s"""
-    statuses = [str(s) for s in COUNTED]
-    return sql, [statuses, statuses, ids, shop_id]
+    insert_rows(CustomerEvent, ("customer_id",), [(pk,) for pk in customer_ids], fixed)

@@ -1,32 +1,113 @@
-"""Order exports of other platforms: reading the file, recognising its layout, cleaning each value.
+"""Order exports of other platforms: reading the file, recognising its layout, which orders count.
 
 A layout names, for every field we keep, the column headers that carry it on one platform
 (preferred first: Taobao has both 订单创建时间 and 订单付款时间, we count the order when it was placed).
+Headers are compared once normalised (full-width forms folded, spaces dropped, a unit suffix such
+as "(元)" or "（分）" taken off and remembered), so 用户实付金额(元) is 用户实付金额 in yuan.
 Anything that is wrong with the whole file is an InvalidInput; anything wrong with one row is a
 RowError, which the importer turns into a rejected row with its reason.
+
+Which orders count (spend, order count, RFM, lifetime value) — an export is the seller's history,
+and closed or unpaid orders are not sales:
+- Taobao/Tmall 订单状态: 交易成功, 卖家已发货(，等待买家确认), 买家已付款(，等待卖家发货) and 部分发货
+  count; 交易关闭 (which is also how Taobao shows a fully refunded order), 等待买家付款 and 退款成功
+  do not. A 退款状态 column saying 退款成功 makes the row a fully refunded one.
+- JD 订单状态: 完成/已完成, 等待收货/等待确认收货, 等待出库/已出库 count; 已取消, 锁定, 暂停,
+  等待付款, 删除 and 配送退货 do not.
+- Pinduoduo 订单状态: 待发货, 已发货(，待收货/待签收), 已签收 count; 已取消, 未付款/待付款 and 退款成功
+  do not; a 售后状态 of 退款成功 means fully refunded (partial refunds still count in full: the
+  export does not say how much of the order was refunded).
+- A status we do not know is not counted either: the row comes back with its value, so the seller
+  can tell us, rather than a wrong figure going unnoticed. An empty status likewise.
+- Other files (the generic layout) count every row unless a column is mapped to "status", which is
+  then read with all the platforms' words.
 """
 
 import csv
 import io
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import lru_cache
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from siyu.core.errors import InvalidInput
 
+from .import_values import RowError, cell_text
 from .models import Source
 
-# What a column can feed. `buyer` is the platform account name, used when there is no recipient name.
-FIELDS = ("external_id", "phone", "name", "buyer", "amount", "placed_at", "address", "province", "city", "items")
+# What a column can feed. `buyer` is the platform account name, used when there is no recipient
+# name; `status` and `refund_status` say whether the order counts.
+FIELDS = (
+    "external_id",
+    "phone",
+    "name",
+    "buyer",
+    "amount",
+    "placed_at",
+    "address",
+    "province",
+    "city",
+    "items",
+    "status",
+    "refund_status",
+)
 ORDER_FIELDS = ("external_id", "amount", "placed_at")
-MAX_AMOUNT_FEN = 2_147_483_647  # the ExternalOrder.amount column
+PLATFORM_REQUIRED = ("external_id", "phone", "amount", "placed_at", "status")
+
+
+def status_key(value) -> str:
+    """A status as compared: full-width folded, spaces and punctuation dropped
+    (卖家已发货，等待买家确认 and 卖家已发货/等待买家确认 are one status)."""
+    text = unicodedata.normalize("NFKC", cell_text(value))
+    return re.sub(r"[\s,、/;:()\[\]【】.。·\-—_|]", "", text)
+
+
+def _keys(*values: str) -> frozenset[str]:
+    return frozenset(status_key(v) for v in values)
+
+
+@dataclass(frozen=True)
+class Statuses:
+    """A platform's order statuses: those that are sales, and those that are not."""
+
+    counted: frozenset[str] = frozenset()
+    closed: frozenset[str] = frozenset()
+
+
+# Words that mark a status we have not listed as closed all the same (a "not completed" reason
+# says more than "unknown"; neither counts).
+_CLOSED_WORDS = ("关闭", "取消", "退款成功", "未付款", "待付款", "等待买家付款", "等待付款")
+_REFUNDED = _keys("退款成功", "退款完成", "已退款", "退货退款成功")
+
+TAOBAO_STATUSES = Statuses(
+    counted=_keys(
+        "交易成功",
+        "卖家已发货，等待买家确认",
+        "卖家已发货，等待买家确认收货",
+        "卖家已发货",
+        "等待买家确认收货",
+        "买家已付款，等待卖家发货",
+        "买家已付款",
+        "等待卖家发货",
+        "卖家部分发货",
+        "部分发货",
+    ),
+    closed=_keys("交易关闭", "等待买家付款", "退款成功", "付款以前，卖家或买家主动关闭交易", "已关闭"),
+)
+JD_STATUSES = Statuses(
+    counted=_keys("完成", "已完成", "等待收货", "等待确认收货", "等待出库", "已出库"),
+    closed=_keys("已取消", "取消", "锁定", "暂停", "等待付款", "等待付款确认", "删除", "配送退货", "退款成功"),
+)
+PDD_STATUSES = Statuses(
+    counted=_keys("待发货", "已发货，待收货", "已发货，待签收", "已发货", "待收货", "已签收", "已收货", "交易成功"),
+    closed=_keys("已取消", "未付款", "待付款", "退款成功", "已关闭", "交易关闭"),
+)
+ANY_STATUSES = Statuses(
+    counted=TAOBAO_STATUSES.counted | JD_STATUSES.counted | PDD_STATUSES.counted,
+    closed=TAOBAO_STATUSES.closed | JD_STATUSES.closed | PDD_STATUSES.closed,
+)
 
 
 @dataclass(frozen=True)
@@ -35,7 +116,12 @@ class Layout:
     label: str
     source: str
     columns: dict[str, tuple[str, ...]]
-    required: tuple[str, ...] = ("external_id", "phone", "amount", "placed_at")
+    required: tuple[str, ...] = PLATFORM_REQUIRED
+    statuses: Statuses = ANY_STATUSES
+    # "order": the amount on each row is the whole order's, repeated on every line of a
+    # multi-row order: taken once (the largest, should the rows disagree or later ones be empty);
+    # "line": each row carries its own line's amount: added up.
+    amount_per: str = "order"
 
     def known_headers(self) -> set[str]:
         return {name for names in self.columns.values() for name in names}
@@ -44,10 +130,12 @@ class Layout:
 LAYOUTS: dict[str, Layout] = {
     layout.key: layout
     for layout in (
+        # One row per order (订单报表); 宝贝标题 holds the order's titles.
         Layout(
             key="taobao",
             label="Taobao / Tmall",
             source=Source.TAOBAO,
+            statuses=TAOBAO_STATUSES,
             columns={
                 "external_id": ("订单编号",),
                 "buyer": ("买家会员名", "买家昵称"),
@@ -57,12 +145,16 @@ LAYOUTS: dict[str, Layout] = {
                 "phone": ("联系手机", "联系电话"),
                 "address": ("收货地址",),
                 "items": ("宝贝标题", "商品标题"),
+                "status": ("订单状态",),
+                "refund_status": ("退款状态",),
             },
         ),
+        # One row per SKU: 订单号, 应付金额 and 订单状态 are the order's, repeated on each line.
         Layout(
             key="jd",
             label="JD",
             source=Source.JD,
+            statuses=JD_STATUSES,
             columns={
                 "external_id": ("订单号",),
                 "buyer": ("下单帐号", "下单账号"),
@@ -72,12 +164,15 @@ LAYOUTS: dict[str, Layout] = {
                 "phone": ("联系电话", "客户电话"),
                 "address": ("客户地址",),
                 "items": ("商品名称",),
+                "status": ("订单状态",),
             },
         ),
+        # One row per order (an order holds one product); amounts may say (元).
         Layout(
             key="pdd",
             label="Pinduoduo",
             source=Source.PDD,
+            statuses=PDD_STATUSES,
             columns={
                 "external_id": ("订单号",),
                 "items": ("商品", "商品名称"),
@@ -88,36 +183,38 @@ LAYOUTS: dict[str, Layout] = {
                 "province": ("省",),
                 "city": ("市",),
                 "address": ("详细地址",),
+                "status": ("订单状态",),
+                "refund_status": ("售后状态",),
             },
         ),
-        Layout(key="generic", label="Other (map the columns)", source=Source.IMPORT, columns={}, required=("phone",)),
+        # The seller's own sheet: a repeated order number is an order of several lines.
+        Layout(
+            key="generic",
+            label="Other (map the columns)",
+            source=Source.IMPORT,
+            columns={},
+            required=("phone",),
+            amount_per="line",
+        ),
     )
 }
 
 
-class RowError(Exception):
-    """One row cannot be imported; `code` is one of REJECT_REASONS."""
-
-    def __init__(self, code: str):
-        self.code = code
-        super().__init__(code)
-
-
-REJECT_REASONS = {
-    "phone_missing": _("No phone number."),
-    "phone_masked": _("The phone number is masked (e.g. 138****8000); export with full numbers."),
-    "phone_invalid": _("Not an 11-digit mainland China mobile number."),
-    "order_missing": _("No order number."),
-    "order_invalid": _("The order number is longer than 64 characters."),
-    "amount_missing": _("No amount."),
-    "amount_invalid": _("The amount is not a valid sum in yuan."),
-    "date_missing": _("No order date."),
-    "date_invalid": _("The order date is not a date we can read."),
-}
-
-
-def reject_reason_label(code: str) -> str:
-    return str(REJECT_REASONS.get(code, code))
+def order_status_check(layout: Layout, status, refund_status=None) -> None:
+    """Refuse (RowError) a row whose order is not a sale: closed, cancelled, unpaid, fully refunded,
+    or in a status we do not know."""
+    shown = cell_text(status)
+    key = status_key(shown)
+    if not key:
+        raise RowError("order_status_missing")
+    refund = status_key(refund_status)
+    if refund in _REFUNDED:
+        raise RowError("order_refunded", cell_text(refund_status))
+    if key in layout.statuses.counted:
+        return
+    if key in layout.statuses.closed or any(word in key for word in _CLOSED_WORDS):
+        raise RowError("order_not_completed", shown)
+    raise RowError("order_status_unknown", shown[:40])
 
 
 # --- reading the file ---------------------------------------------------------------------
@@ -175,7 +272,8 @@ def _read_csv(text: str) -> Table:
         rows = [(number, cells) for number, cells in enumerate(reader, start=2) if any(cells)]
     except csv.Error as exc:
         raise InvalidInput(_("The CSV file is malformed."), code="import_format", detail={"csv": str(exc)}) from None
-    return Table(header=[clean_header(h) for h in header], rows=rows)
+    # A CSV row with fewer cells than the header was cut off (the importer reports it as such).
+    return Table(header=_trimmed([clean_header(h) for h in header]), rows=rows)
 
 
 def _read_xlsx(content: bytes) -> Table:
@@ -188,21 +286,44 @@ def _read_xlsx(content: bytes) -> Table:
         raise InvalidInput(_("This is not a valid Excel file."), code="import_format") from None
     try:
         values = book.active.iter_rows(values_only=True)
-        header = next(values, None)
-        if header is None:
+        first = next(values, None)
+        if first is None:
             raise InvalidInput(_("The file is empty."), code="import_empty")
+        header = _trimmed([clean_header(h) for h in first])
+        # A sheet stores no empty trailing cells, so a short row is not a cut-off one: pad it.
+        width = len(header)
         rows = [
-            (number, list(cells))
+            (number, [*cells, *([None] * (width - len(cells)))])
             for number, cells in enumerate(values, start=2)
             if any(c is not None and str(c).strip() for c in cells)
         ]
     finally:
         book.close()
-    return Table(header=[clean_header(h) for h in header], rows=rows)
+    return Table(header=header, rows=rows)
+
+
+def _trimmed(header: list[str]) -> list[str]:
+    """Without the empty names at the end (a stray trailing delimiter), which feed nothing."""
+    end = len(header)
+    while end and not header[end - 1]:
+        end -= 1
+    return header[:end]
 
 
 def clean_header(value) -> str:
     return str(value if value is not None else "").strip().strip('"').strip("\ufeff").strip()
+
+
+_UNIT = re.compile(r"(.*?)\((元|分)\)")
+
+
+def header_key(value) -> tuple[str, str | None]:
+    """A header as compared, and the unit it names: 用户实付金额（元） → (用户实付金额, "yuan")."""
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", clean_header(value)))
+    match = _UNIT.fullmatch(text)
+    if match is None:
+        return text, None
+    return match.group(1), "fen" if match.group(2) == "分" else "yuan"
 
 
 # --- the layout of a file -----------------------------------------------------------------
@@ -210,7 +331,7 @@ def clean_header(value) -> str:
 
 def detect_layout(header: list[str]) -> str | None:
     """The platform layout whose required columns are all there and whose columns match best."""
-    present = set(header)
+    present = {header_key(h)[0] for h in header}
     best, best_score = None, 0
     for layout in LAYOUTS.values():
         if not layout.columns or _missing(layout, present, {}):
@@ -237,8 +358,11 @@ class Plan:
     """Which cell of a row feeds which field, for one file."""
 
     layout: Layout
-    index: dict[str, int]
+    index: dict[str, int]  # field → its column (the first of the layout's names the file has)
     columns: dict[str, str]  # column name → field, as used (stored on the job)
+    phones: tuple[int, ...] = ()  # every phone column, preferred first: the row's first valid mobile wins
+    width: int = 0  # the cells of a whole row
+    amount_unit: str = "yuan"
 
     @property
     def has_orders(self) -> bool:
@@ -247,21 +371,9 @@ class Plan:
 
 def make_plan(*, header: list[str], layout: str | None, mapping: dict[str, str] | None) -> Plan:
     """Resolve the columns for `layout` (detected when None), with `mapping` (column → field) on top."""
-    mapping = {clean_header(k): str(v).strip() for k, v in (mapping or {}).items() if str(v).strip()}
-    bad_fields = sorted({v for v in mapping.values() if v not in FIELDS})
-    if bad_fields:
-        raise InvalidInput(
-            _("The mapping names fields that do not exist."),
-            code="import_mapping",
-            detail={"unknown_fields": bad_fields, "fields": list(FIELDS)},
-        )
-    absent = sorted(k for k in mapping if k not in header)
-    if absent:
-        raise InvalidInput(
-            _("The mapping names columns that are not in the file."),
-            code="import_columns",
-            detail={"missing": absent, "header": header},
-        )
+    keys = [header_key(h)[0] for h in header]
+    mapping = {header_key(k)[0]: str(v).strip() for k, v in (mapping or {}).items() if str(v).strip()}
+    _check_mapping(mapping, keys, header)
     key = layout or detect_layout(header) or ("generic" if mapping else None)
     if key not in LAYOUTS:
         raise InvalidInput(
@@ -270,8 +382,7 @@ def make_plan(*, header: list[str], layout: str | None, mapping: dict[str, str] 
             detail={"header": header, "layouts": list(LAYOUTS)},
         )
     chosen = LAYOUTS[key]
-    present = set(header)
-    missing = _missing(chosen, present, mapping)
+    missing = _missing(chosen, set(keys), mapping)
     if chosen.key == "generic" and mapping and any(f in mapping.values() for f in ORDER_FIELDS):
         missing += [f for f in ("amount", "placed_at") if f not in mapping.values()]
     if missing:
@@ -281,160 +392,37 @@ def make_plan(*, header: list[str], layout: str | None, mapping: dict[str, str] 
             detail={"layout": chosen.key, "missing": missing, "header": header},
         )
     index: dict[str, int] = {}
+    phones: list[int] = [keys.index(column) for column, name in mapping.items() if name == "phone"]
     for name, names in chosen.columns.items():
-        for column in names:
-            if column in present:
-                index[name] = header.index(column)
-                break
+        found = [keys.index(column) for column in names if column in keys]
+        if found:
+            index[name] = found[0]
+        if name == "phone":
+            phones += [i for i in found if i not in phones]
     for column, name in mapping.items():
-        index[name] = header.index(column)
+        index[name] = keys.index(column)
+    if phones:
+        index["phone"] = phones[0]
     columns = {header[i]: name for name, i in sorted(index.items(), key=lambda item: item[1])}
-    return Plan(layout=chosen, index=index, columns=columns)
+    columns.update({header[i]: "phone" for i in phones})
+    unit = header_key(header[index["amount"]])[1] if "amount" in index else None
+    return Plan(
+        layout=chosen, index=index, columns=columns, phones=tuple(phones), width=len(header), amount_unit=unit or "yuan"
+    )
 
 
-# --- cleaning values ----------------------------------------------------------------------
-
-_PHONE_JUNK = re.compile(r"[\s\-()（）]")
-_PHONE = re.compile(r"1[3-9]\d{9}")
-_MONEY_JUNK = re.compile(r"[¥￥,，元\s]")
-_DATE = re.compile(
-    r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
-    r"(?:[\sT]+(\d{1,2})[:：时](\d{1,2})(?:[:：分](\d{1,2})(?:\.\d+)?秒?)?)?"
-)
-_COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})?)?")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell_text(value) -> str:
-    """A cell as text, without the wrappers exports add to keep long numbers as text (="…", ', tab)."""
-    if value.__class__ is not str:
-        if value is None:
-            return ""
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        value = str(value)
-    text = value.strip()
-    if text[:1] in ("=", "'"):
-        if text.startswith('="') and text.endswith('"'):
-            text = text[2:-1].strip()
-        text = text.lstrip("'").strip()
-    return text
-
-
-def safe_text(value, limit: int) -> str:
-    """Free text we store (names, titles): without a leading formula character, cut to the column."""
-    text = cell_text(value)
-    while text[:1] in _FORMULA_START and text:
-        text = text[1:].lstrip()
-    return text[:limit]
-
-
-def parse_phone(value) -> str:
-    text = _PHONE_JUNK.sub("", cell_text(value))
-    if not text:
-        raise RowError("phone_missing")
-    if "*" in text:
-        raise RowError("phone_masked")
-    if text.startswith("+86"):
-        text = text[3:]
-    elif text.startswith("0086"):
-        text = text[4:]
-    elif len(text) == 13 and text.startswith("86"):
-        text = text[2:]
-    if not _PHONE.fullmatch(text):
-        raise RowError("phone_invalid")
-    return text
-
-
-def parse_amount(value) -> int:
-    """Yuan to fen, exactly (Decimal), rounding half up to the fen."""
-    if isinstance(value, float):
-        value = repr(value)
-    text = _MONEY_JUNK.sub("", cell_text(value))
-    if not text:
-        raise RowError("amount_missing")
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise RowError("amount_invalid") from None
-    if not amount.is_finite() or amount < 0:
-        raise RowError("amount_invalid")
-    fen = int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    if fen > MAX_AMOUNT_FEN:
-        raise RowError("amount_invalid")
-    return fen
-
-
-@lru_cache(maxsize=1)
-def _zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
-def parse_placed_at(value) -> datetime:
-    """A date and time as exports write them; times without a zone are the shop's (China) time."""
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, date):
-        moment = datetime(value.year, value.month, value.day)
-    else:
-        moment = _parse_date_text(cell_text(value))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=_zone())
-    if moment.year < 1990 or moment.year > 2999:
-        raise RowError("date_invalid")
-    return moment
-
-
-def _parse_date_text(text: str) -> datetime:
-    if not text:
-        raise RowError("date_missing")
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        pass
-    match = _DATE.fullmatch(text) or _COMPACT_DATE.fullmatch(text)
-    if match is None:
-        raise RowError("date_invalid")
-    try:
-        return datetime(*(int(part) for part in match.groups() if part is not None))
-    except ValueError:
-        raise RowError("date_invalid") from None
-
-
-_MUNICIPALITIES = ("北京", "天津", "上海", "重庆")
-_PROVINCE = re.compile(r"(.{2,3}?省|.{2,8}?自治区|.{2,3}?特别行政区|北京|天津|上海|重庆)市?")
-_CITY = re.compile(r"(.{2,10}?(?:自治州|地区|盟|市))")
-# Some exports drop 省 / 自治区 (浙江杭州市…): the short names, longest first where one prefixes another.
-_SHORT_PROVINCES = {
-    **{
-        n: n + "省"
-        for n in (
-            "河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 "
-            "湖北 湖南 广东 海南 四川 贵州 云南 陕西 甘肃 青海 台湾"
-        ).split()
-    },
-    "内蒙古": "内蒙古自治区",
-    "广西": "广西壮族自治区",
-    "西藏": "西藏自治区",
-    "宁夏": "宁夏回族自治区",
-    "新疆": "新疆维吾尔自治区",
-    "香港": "香港特别行政区",
-    "澳门": "澳门特别行政区",
-}
-
-
-def split_region(address: str) -> tuple[str, str]:
-    """Province and city from a Chinese address, spaced (浙江省 杭州市 …) or not (浙江省杭州市…)."""
-    text = re.sub(r"\s+", "", cell_text(address))
-    match = _PROVINCE.match(text)
-    if match is not None:
-        province, end = match.group(1), match.end()
-    else:
-        short = next((s for s in (text[:3], text[:2]) if s in _SHORT_PROVINCES), None)
-        if short is None:
-            return "", ""
-        province, end = _SHORT_PROVINCES[short], len(short)
-    if province in _MUNICIPALITIES:
-        return province + "市", province + "市"
-    city = _CITY.match(text, end)
-    return province, city.group(1) if city else ""
+def _check_mapping(mapping: dict[str, str], keys: list[str], header: list[str]) -> None:
+    bad_fields = sorted({v for v in mapping.values() if v not in FIELDS})
+    if bad_fields:
+        raise InvalidInput(
+            _("The mapping names fields that do not exist."),
+            code="import_mapping",
+            detail={"unknown_fields": bad_fields, "fields": list(FIELDS)},
+        )
+    absent = sorted(k for k in mapping if k not in keys)
+    if absent:
+        raise InvalidInput(
+            _("The mapping names columns that are not in the file."),
+            code="import_columns",
+            detail={"missing": absent, "header": header},
+        )

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from siyu.accounts.models import Shopper, StaffMember
 from siyu.catalog.models import Product
 from siyu.core.crypto import EncryptedTextField, mask_phone
+from siyu.core.states import StateMachine
 from siyu.shops.models import Shop
 
 
@@ -233,26 +234,56 @@ class SegmentMember(models.Model):
 
 
 class ImportJob(models.Model):
-    """One upload of past buyers: its counts and the rows it refused, with reasons."""
+    """One upload of past buyers: its counts and the rows it refused, with reasons.
+
+    The counts: `imported` customers made by the file, `merged` customers already in the pool who
+    gained orders from it, `orders_added` orders new to the pool (a multi-row order is one),
+    `unchanged` rows that brought nothing new (already imported), `rejected` rows refused, with
+    `rejected_reasons` tallying them by reason. Status moves only through IMPORT_JOB.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE)
     created_by = models.ForeignKey(StaffMember, null=True, on_delete=models.SET_NULL)
     filename = models.CharField(max_length=200)
     layout = models.CharField(max_length=10)  # taobao | jd | pdd | generic
     mapping = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=10, default="pending")  # pending | running | done | failed
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     imported = models.PositiveIntegerField(default=0)
     merged = models.PositiveIntegerField(default=0)
+    orders_added = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
-    rejected_rows = models.JSONField(default=list, blank=True)  # [{"row": n, "reason": "...", "values": [...]}]
+    # [{"row": n, "reason": "...", "values": [...]}, plus "detail" (e.g. the order status) where it helps]
+    rejected_rows = models.JSONField(default=list, blank=True)
+    rejected_reasons = models.JSONField(default=dict, blank=True)  # {reason: rows}, every rejected row
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
+
+
+_J = ImportJob.Status
+# pending → running is the worker's claim (or an import run at once); only a running job finishes,
+# so a job that cannot read its upload is claimed first and then fails.
+IMPORT_JOB = StateMachine(
+    name="import_job",
+    table={
+        _J.PENDING: {_J.RUNNING},
+        _J.RUNNING: {_J.DONE, _J.FAILED},
+        _J.DONE: set(),
+        _J.FAILED: set(),
+    },
+    labels=dict(_J.choices),
+)
 
 
 class PointsEntry(models.Model):

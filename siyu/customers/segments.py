@@ -16,13 +16,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import Exists, F, Model, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from siyu.core.audit import audit_record
 from siyu.core.crypto import mask_phone
-from siyu.core.errors import InvalidInput
+from siyu.core.errors import Conflict, InvalidInput, NotFound
 from siyu.core.money import format_yuan, parse_yuan
 from siyu.core.permissions import actor_user, require
 from siyu.orders.models import OrderLine
@@ -392,25 +393,46 @@ def _name(name: Any) -> str:
 
 def segment_save(*, actor, shop: Shop, name: str, rules: Any, segment: Segment | None = None) -> Segment:
     """Create a segment, or change `segment` (its name and rules), then evaluate it at once.
-    Saving under the name of another of the shop's segments replaces that one's rules."""
+    Saving a new segment under the name of another of the shop's segments replaces that one's
+    rules; renaming a segment to a name another one holds is refused (409 segment_name_taken).
+
+    No check-then-act: the unique (shop, name) constraint decides. A new name is inserted with ON
+    CONFLICT DO NOTHING and the row is then locked, so parallel saves of one name all land on the
+    same segment; a rename is written in a savepoint and a clash becomes the 409, never a 500.
+    Locks: the segment row (then segment_evaluate's lock of the same row)."""
     require(actor, PERM, shop_id=shop.pk)
     rules = segment_rules_validate(rules)
     name = _name(name)
     with transaction.atomic():
-        if segment is not None:
+        if segment is None:
+            Segment.objects.bulk_create([Segment(shop=shop, name=name, rules=rules)], ignore_conflicts=True)
+            segment = Segment.objects.select_for_update().get(shop=shop, name=name)
+            segment.rules = rules
+            segment.save(update_fields=["rules"])
+        else:
             if segment.shop_id != shop.pk:
                 raise InvalidInput(detail={"segment": "not in this shop"})
-            if Segment.objects.filter(shop=shop, name=name).exclude(pk=segment.pk).exists():
-                raise InvalidInput(detail={"name": "another segment has this name"})
-            segment.name, segment.rules = name, rules
-            segment.save(update_fields=["name", "rules"])
-        else:
-            segment, _created = Segment.objects.update_or_create(shop=shop, name=name, defaults={"rules": rules})
+            segment = _segment_rename(segment, name=name, rules=rules)
         audit_record(
             shop_id=shop.pk, actor=actor_user(actor), action="segment.save", target=segment, data={"rules": rules}
         )
         segment_evaluate(segment=segment)
     return segment
+
+
+def _segment_rename(segment: Segment, *, name: str, rules: dict) -> Segment:
+    locked = Segment.objects.select_for_update().filter(pk=segment.pk).first()
+    if locked is None:
+        raise NotFound(detail={"segment": segment.pk})
+    locked.name, locked.rules = name, rules
+    try:
+        with transaction.atomic():
+            locked.save(update_fields=["name", "rules"])
+    except IntegrityError:
+        raise Conflict(
+            _("Another segment already has this name."), code="segment_name_taken", detail={"name": name}
+        ) from None
+    return locked
 
 
 def segment_delete(*, actor, segment: Segment) -> None:

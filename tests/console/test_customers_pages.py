@@ -72,6 +72,15 @@ def test_segment_builder_shows_bad_rules_on_the_form(en_client, shop):
     assert not Segment.objects.exists()
 
 
+def test_renaming_a_segment_to_a_taken_name_is_a_409_on_the_form(en_client, shop):
+    Segment.objects.create(shop=shop, name="老客", rules={"all": []})
+    mine = Segment.objects.create(shop=shop, name="新客", rules={"all": []})
+    url = reverse("console:segment_edit", args=[mine.pk])
+    response = en_client.post(url, {"action": "save", "name": "老客", "rules": RULES})
+    assert response.status_code == 409 and response.context["form"].errors["name"]
+    assert Segment.objects.get(pk=mine.pk).name == "新客"
+
+
 def test_segment_edit_keeps_rules_and_pages_have_fixed_queries(staff_client, shop, django_assert_num_queries):
     for i in range(4):
         Segment.objects.create(shop=shop, name=f"分群{i}", rules={"all": []})

@@ -10,8 +10,8 @@ from openpyxl import Workbook
 
 from siyu.core.crypto import lookup_hash
 from siyu.core.errors import InvalidInput, PermissionDenied
+from siyu.customers.import_values import reject_reason_label
 from siyu.customers.importer import import_detect_layout, import_rejected_csv, import_run
-from siyu.customers.layouts import reject_reason_label
 from siyu.customers.models import Customer, CustomerEvent, ExternalOrder, ImportJob
 from tests.factories import make_staff
 
@@ -71,14 +71,13 @@ def test_taobao_export_makes_customers_and_orders(shop):
     )
     job = run(shop, content)
     assert job.layout == "taobao" and job.status == "done"
-    assert counts(job) == (3, 2, 1, 0, 0)
+    assert counts(job) == (3, 2, 0, 0, 0) and job.orders_added == 3  # merged: customers from before the file
     zhang = Customer.objects.get(shop=shop, phone_hash=lookup_hash("13800138000"))
     assert (zhang.name, zhang.phone, zhang.source) == ("张三", "13800138000", "taobao")
     assert (zhang.province, zhang.city) == ("浙江省", "杭州市")
     assert zhang.order_count == 2 and zhang.total_spent == 9950 + 50
     assert zhang.first_order_at == datetime(2024, 3, 1, 10, 0, tzinfo=CN)
     assert zhang.last_order_at == datetime(2024, 4, 2, 9, 15, tzinfo=CN)
-    assert zhang.lifecycle == "new"
     li = Customer.objects.get(shop=shop, phone_hash=lookup_hash("13900139000"))
     assert (li.province, li.city, li.total_spent, li.order_count) == ("上海市", "上海市", 120000, 1)
     order = ExternalOrder.objects.get(shop=shop, external_id="T2")
@@ -116,7 +115,18 @@ def test_a_later_export_merges_into_existing_customers_and_fills_blanks(shop):
 
 
 def test_jd_export_detected(shop, db):
-    header = ["订单号", "下单帐号", "客户姓名", "订单金额", "应付金额", "下单时间", "联系电话", "客户地址", "商品名称"]
+    header = [
+        "订单号",
+        "下单帐号",
+        "客户姓名",
+        "订单金额",
+        "应付金额",
+        "下单时间",
+        "联系电话",
+        "客户地址",
+        "商品名称",
+        "订单状态",
+    ]
     rows = [
         [
             "J1",
@@ -128,11 +138,23 @@ def test_jd_export_detected(shop, db):
             "13700137000",
             "江苏南京市鼓楼区中山路",
             "牛奶",
+            "完成",
         ],
-        ["J2", "jd_user", "王五", "50", "50", "2024-02-02 03:04:05", "137 0013 7000", "江苏南京市鼓楼区中山路", "面包"],
+        [
+            "J2",
+            "jd_user",
+            "王五",
+            "50",
+            "50",
+            "2024-02-02 03:04:05",
+            "137 0013 7000",
+            "江苏南京市鼓楼区中山路",
+            "面包",
+            "已完成",
+        ],
     ]
     job = run(shop, as_csv(header, rows))
-    assert job.layout == "jd" and counts(job) == (2, 1, 1, 0, 0)
+    assert job.layout == "jd" and counts(job) == (2, 1, 0, 0, 0) and job.orders_added == 2
     customer = Customer.objects.get(shop=shop)
     assert (customer.source, customer.province, customer.city) == ("jd", "江苏省", "南京市")
     assert customer.total_spent == 15000  # 应付金额 (what was paid) is preferred to 订单金额
@@ -151,6 +173,7 @@ def test_pdd_export_detected_with_separate_region_columns(shop, db):
         "市",
         "区",
         "详细地址",
+        "订单状态",
     ]
     rows = [
         [
@@ -165,6 +188,7 @@ def test_pdd_export_detected_with_separate_region_columns(shop, db):
             "深圳市",
             "南山区",
             "科技园",
+            "已签收",
         ]
     ]
     job = run(shop, as_csv(header, rows))
@@ -185,7 +209,7 @@ def test_generic_layout_uses_the_mapping(shop, db):
     assert exc.value.code == "import_layout"
     mapping = {"手机号码": "phone", "姓名": "name", "消费金额": "amount", "日期": "placed_at", "城市": "city"}
     job = run(shop, content, mapping=mapping)
-    assert job.layout == "generic" and counts(job) == (2, 1, 1, 0, 0)
+    assert job.layout == "generic" and counts(job) == (2, 1, 0, 0, 0) and job.orders_added == 2
     customer = Customer.objects.get(shop=shop)
     assert (customer.source, customer.city, customer.order_count, customer.total_spent) == (
         "import",
@@ -308,7 +332,7 @@ def test_batches_report_progress(shop, db, monkeypatch):
     rows = [taobao_row(f"T{i}", f"1380013{i % 3:04d}") for i in range(5)]
     job = run(shop, as_csv(TAOBAO_HEADER, rows), progress=lambda done, total: seen.append((done, total)))
     assert seen == [(2, 5), (4, 5), (5, 5)]
-    assert counts(job) == (5, 3, 2, 0, 0)
+    assert counts(job) == (5, 3, 0, 0, 0) and job.orders_added == 5
     assert sorted(Customer.objects.values_list("order_count", flat=True)) == [1, 2, 2]
 
 

@@ -24,7 +24,9 @@ def test_command_imports_with_a_progress_bar_and_reports(shop, export_file, tmp_
     rejected = tmp_path / "rejected.csv"
     call_command("import_customers", str(export_file), "--rejected", str(rejected), stdout=out, stderr=err)
     report = out.getvalue()
-    assert "imported:  4" in report and "merged:    2" in report and "rejected:  1" in report
+    assert "imported:  4" in report and "merged:    0" in report and "rejected:  1" in report
+    assert "orders:    6" in report
+    assert "\n         1  " in report  # the rejected rows tallied by reason
     assert "7/7" in err.getvalue() and "100%" in err.getvalue()  # the tqdm bar reached the end
     assert "138****0000" in rejected.read_bytes().decode("utf-8-sig")
     assert Customer.objects.filter(shop=shop).count() == 4

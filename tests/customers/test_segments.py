@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from siyu.accounts.roles import FINANCE
 from siyu.catalog.models import Category
 from siyu.core.crypto import lookup_hash
-from siyu.core.errors import InvalidInput, PermissionDenied
+from siyu.core.errors import Conflict, InvalidInput, PermissionDenied
 from siyu.customers.models import Customer, CustomerTag, ExternalOrder, Segment, SegmentMember, Tag
 from siyu.customers.segments import (
     segment_evaluate,
@@ -481,6 +481,17 @@ def test_save_under_the_same_name_replaces_rules_and_needs_permission(pool, owne
     with pytest.raises(InvalidInput):
         segment_save(actor=owner, shop=pool.shop, name="坏规则", rules={"all": [{"field": "nope"}]})
     assert not Segment.objects.filter(name="坏规则").exists()
+
+
+def test_renaming_to_a_name_another_segment_holds_is_a_409(pool, owner):
+    hangzhou = segment_save(actor=owner, shop=pool.shop, name="杭州", rules={"all": []})
+    chengdu = segment_save(actor=owner, shop=pool.shop, name="成都", rules={"all": []})
+    with pytest.raises(Conflict) as exc:
+        segment_save(actor=owner, shop=pool.shop, name="杭州", rules={"any": []}, segment=chengdu)
+    assert (exc.value.code, exc.value.status, exc.value.detail) == ("segment_name_taken", 409, {"name": "杭州"})
+    assert set(Segment.objects.filter(shop=pool.shop).values_list("name", flat=True)) == {"杭州", "成都"}
+    renamed = segment_save(actor=owner, shop=pool.shop, name="杭州老客", rules={"any": []}, segment=hangzhou)
+    assert renamed.pk == hangzhou.pk and Segment.objects.get(pk=hangzhou.pk).name == "杭州老客"
 
 
 def test_a_segment_that_matches_nobody(pool, owner):

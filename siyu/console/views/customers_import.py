@@ -10,7 +10,9 @@ from django.shortcuts import redirect
 
 from siyu.core.errors import DomainError, PermissionDenied
 from siyu.customers import importer
-from siyu.customers.layouts import LAYOUTS, reject_reason_label
+from siyu.customers.import_values import reject_reason_label
+from siyu.customers.layouts import LAYOUTS
+from siyu.customers.models import ImportJob
 from siyu.customers.selectors import import_job_for_staff, import_jobs_for_staff
 
 from ..decorators import staff_required
@@ -82,15 +84,20 @@ def customer_import(request):
 def import_job(request, job_id: int):
     job = import_job_for_staff(shop=request.shop, job_id=job_id)
     rejects = [
-        {"row": r.get("row"), "reason": reject_reason_label(r.get("reason", "")), "values": r.get("values", [])}
+        {
+            "row": r.get("row"),
+            "reason": reject_reason_label(r.get("reason", ""), r.get("detail", "")),
+            "values": r.get("values", []),
+        }
         for r in (job.rejected_rows or [])[:SHOWN_REJECTS]
     ]
-    percent = job.processed_rows * 100 // job.total_rows if job.total_rows else (100 if job.status == "done" else 0)
+    finished = job.status == ImportJob.Status.DONE
+    percent = job.processed_rows * 100 // job.total_rows if job.total_rows else (100 if finished else 0)
     context = {
         "job": job,
         "status": label(IMPORT_STATUS_LABELS, job.status),
         "layout": label(LAYOUT_LABELS, job.layout),
-        "running": job.status in ("pending", "running"),
+        "running": job.status in (ImportJob.Status.PENDING, ImportJob.Status.RUNNING),
         "percent": percent,
         "rejects": rejects,
         "more_rejects": max(len(job.rejected_rows or []) - SHOWN_REJECTS, 0),

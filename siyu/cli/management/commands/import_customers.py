@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from siyu.core.errors import DomainError
+from siyu.customers.import_values import reject_reason_label
 from siyu.customers.importer import import_rejected_csv, import_run
 from siyu.customers.layouts import FIELDS, LAYOUTS
 from siyu.shops.models import Shop
@@ -11,7 +12,8 @@ from siyu.shops.models import Shop
 class Command(BaseCommand):
     help = (
         "Import past buyers and their orders from a Taobao/Tmall, JD or Pinduoduo order export, or any "
-        "CSV/Excel file with --layout generic and --map. Re-importing the same file changes nothing."
+        "CSV/Excel file with --layout generic and --map. Only sales count: closed, cancelled, unpaid and "
+        "fully refunded orders are rejected with their reason. Re-importing the same file changes nothing."
     )
 
     def add_arguments(self, parser):
@@ -82,9 +84,12 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Import #{job.pk} ({job.layout}) of {job.filename}: {job.status}"))
         self.stdout.write(f"  rows:      {job.total_rows}")
         self.stdout.write(f"  imported:  {job.imported}  (new customers)")
-        self.stdout.write(f"  merged:    {job.merged}  (orders added to existing customers)")
-        self.stdout.write(f"  unchanged: {job.unchanged}  (already imported)")
-        self.stdout.write(f"  rejected:  {job.rejected}")
+        self.stdout.write(f"  merged:    {job.merged}  (customers already in the pool, with new orders)")
+        self.stdout.write(f"  orders:    {job.orders_added}  (new orders; the rows of one order number are one order)")
+        self.stdout.write(f"  unchanged: {job.unchanged}  (rows already imported)")
+        self.stdout.write(f"  rejected:  {job.rejected}  (rows)")
+        for reason, count in sorted((job.rejected_reasons or {}).items(), key=lambda item: -item[1]):
+            self.stdout.write(f"    {count:>6}  {reject_reason_label(reason)}")
         if job.rejected and rejected:
             Path(rejected).write_bytes(import_rejected_csv(job=job))
             self.stdout.write(f"  rejected rows with reasons written to {rejected}")

@@ -1,0 +1,63 @@
+"""Saving segments in parallel on PostgreSQL: the unique name decides, never a 500."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection, connections
+
+from siyu.core.errors import DomainError
+from siyu.customers.models import Segment
+from siyu.customers.segments import segment_save
+
+pytestmark = pytest.mark.django_db(transaction=True)
+WORKERS = 8
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency tests need PostgreSQL (set SIYU_TEST_DATABASE_URL); SQLite serialises writers")
+
+
+def run_parallel(func, args_list):
+    """func(*args) for each args in its own thread and connection, all released at once; a
+    DomainError is returned, anything else (an IntegrityError: the 500) is raised by the test."""
+    barrier = threading.Barrier(len(args_list))
+
+    def call(args):
+        try:
+            barrier.wait(timeout=30)
+            return func(*args)
+        except DomainError as exc:
+            return exc
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=len(args_list)) as pool:
+        return list(pool.map(call, args_list))
+
+
+def test_parallel_saves_of_one_new_name_make_one_segment(shop, owner):
+    rules = [{"all": [{"field": "order_count", "op": ">=", "value": n}]} for n in range(WORKERS)]
+    results = run_parallel(
+        lambda r: segment_save(actor=owner, shop=shop, name="复购客户", rules=r), [(r,) for r in rules]
+    )
+    assert all(isinstance(r, Segment) for r in results)
+    assert len({r.pk for r in results}) == 1
+    saved = Segment.objects.get(shop=shop)
+    assert saved.name == "复购客户" and saved.rules in rules  # the last writer's rules, whole
+
+
+def test_parallel_renames_to_one_name_give_one_winner_and_409s(shop, owner):
+    segments = [segment_save(actor=owner, shop=shop, name=f"分组{i}", rules={"all": []}) for i in range(WORKERS)]
+    results = run_parallel(
+        lambda s: segment_save(actor=owner, shop=shop, name="高价值", rules={"any": []}, segment=s),
+        [(s,) for s in segments],
+    )
+    won = [r for r in results if isinstance(r, Segment)]
+    refused = [r for r in results if not isinstance(r, Segment)]
+    assert len(won) == 1 and len(refused) == WORKERS - 1
+    assert {(e.code, e.status) for e in refused} == {("segment_name_taken", 409)}
+    assert Segment.objects.filter(shop=shop, name="高价值").count() == 1
+    assert Segment.objects.filter(shop=shop).count() == WORKERS
