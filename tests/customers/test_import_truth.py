@@ -307,3 +307,21 @@ def test_imported_buyers_get_their_stage_and_scores_at_once(shop):
     scored = {c.phone: (c.rfm_r, c.rfm_f, c.rfm_m) for c in Customer.objects.filter(shop=shop)}
     assert all(all(s > 0 for s in scores) for scores in scored.values())
     assert scored["13800000003"][1] > scored["13800000001"][1]  # two orders score higher on F
+
+
+# --- the statements an import costs -----------------------------------------------------------
+
+
+def test_an_import_costs_the_same_statements_for_5_or_30_orders(shop):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def cost(first, n):
+        rows = [jd(f"Q{first + i}", "牛奶", phone=f"1370000{first + i:04d}") for i in range(n)]
+        rows += [jd(f"Q{first + i}", "面包", phone=f"1370000{first + i:04d}") for i in range(n)]  # a 2nd SKU each
+        with CaptureQueriesContext(connection) as queries:
+            job = run(shop, as_csv(JD, rows))
+        assert job.orders_added == n
+        return len(queries)
+
+    assert cost(0, 5) == cost(100, 30)
