@@ -45,6 +45,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "siyu.core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "siyu.shops.middleware.ShopMiddleware",
@@ -187,13 +188,18 @@ SIYU_ALIPAY = _provider_config(
 )
 SIYU_QUALITY_CLAIM_DAYS = env_int("SIYU_QUALITY_CLAIM_DAYS", 30)
 
+# Every line carries the request id (also in the X-Request-ID header and in API error bodies).
+# django.request is where Django reports each 500 with its traceback; without a handler of its own
+# it only reaches mail_admins, i.e. nowhere, in production.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "siyu.core.request_id.RequestIdFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
     "loggers": {
         "siyu": {"handlers": ["console"], "level": env_str("SIYU_LOG_LEVEL", "INFO")},
         "huey": {"handlers": ["console"], "level": "INFO"},
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }

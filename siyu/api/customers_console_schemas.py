@@ -282,7 +282,7 @@ class CountOut(Schema):
     count: int
 
 
-class ImportForm(Schema):
+class ImportForm(In):
     layout: Literal["", "taobao", "jd", "pdd", "generic"] = Field(
         "", description="Empty: recognise the layout from the header."
     )

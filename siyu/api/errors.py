@@ -1,4 +1,12 @@
-"""Every error the API returns has the body {"code", "message", "detail"}."""
+"""Every error the API returns has the body {"code", "message", "detail", "request_id"}.
+
+Status codes, one meaning each: 400 the input is not acceptable (schema checks and the services'
+rules alike, code invalid_input or a more specific one), 401 not signed in, 403 not allowed,
+404 not found, 405 wrong method, 409 conflicts with the current state, 413 too large,
+415 the body is not JSON (or multipart/form-data where an operation takes files), 429 too many
+requests, 5xx our fault or a provider's (502/503 provider_error/provider_unavailable). 422 is not
+used. The request id is the one in the X-Request-ID response header and in the server's log.
+"""
 
 import logging
 from functools import wraps
@@ -12,6 +20,9 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
 from siyu.core.errors import DomainError, error_body
+from siyu.core.request_id import current_request_id
+
+from .schemas import has_control_characters
 
 logger = logging.getLogger("siyu.api")
 
@@ -24,14 +35,33 @@ MESSAGES = {
     "not_found": _("Not found."),
     "method_not_allowed": _("This method is not allowed here."),
     "too_large": _("The request is too large."),
+    "unsupported_media_type": _("Send the request body as JSON (Content-Type: application/json)."),
     "rate_limited": _("Too many requests. Please try again later."),
     "server_error": _("Something went wrong on our side. Please try again."),
 }
 
 
-def error_response(code: str, status: int, detail=None, *, message=None) -> JsonResponse:
-    body = error_body(code, message if message is not None else MESSAGES[code], detail)
+class UnsupportedMediaType(DomainError):
+    """A body the operation does not read as sent: cross-site forms can post text/plain or
+    urlencoded bodies without a preflight, so only JSON (and multipart where files are taken) is
+    ever parsed."""
+
+    code = "unsupported_media_type"
+    status = 415
+    default_message = MESSAGES["unsupported_media_type"]
+
+
+def _json(body: dict, status: int) -> JsonResponse:
+    body["request_id"] = current_request_id()
     return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def error_response(code: str, status: int, detail=None, *, message=None) -> JsonResponse:
+    return _json(error_body(code, message if message is not None else MESSAGES[code], detail), status)
+
+
+def domain_error_response(exc: DomainError) -> JsonResponse:
+    return _json(exc.as_body(), exc.status)
 
 
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
@@ -44,6 +74,8 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         return error_response("csrf_failed", 403)
     if status == 403:
         return error_response("permission_denied", 403)
+    if isinstance(exc.__cause__, DomainError):  # raised by our parser; ninja wraps it in a 400
+        return domain_error_response(exc.__cause__)
     if status == 400:
         return error_response("malformed_request", 400)
     return error_response("invalid_input", status, message=exc.message)
@@ -56,12 +88,9 @@ def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 def install_error_handlers(api: NinjaAPI) -> None:
+    api.add_exception_handler(DomainError, lambda request, exc: domain_error_response(exc))
     api.add_exception_handler(
-        DomainError,
-        lambda request, exc: JsonResponse(exc.as_body(), status=exc.status, json_dumps_params={"ensure_ascii": False}),
-    )
-    api.add_exception_handler(
-        ValidationError, lambda request, exc: error_response("invalid_input", 422, {"errors": exc.errors})
+        ValidationError, lambda request, exc: error_response("invalid_input", 400, {"errors": exc.errors})
     )
     api.add_exception_handler(HttpError, _http_error)
     api.add_exception_handler(Http404, lambda request, exc: error_response("not_found", 404))
@@ -70,6 +99,30 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(MultiPartParserError, lambda request, exc: error_response("malformed_request", 400))
     api.add_exception_handler(SuspiciousOperation, lambda request, exc: error_response("malformed_request", 400))
     api.add_exception_handler(Exception, _server_error)
+
+
+BODY_TYPES = ("application/json", "multipart/form-data")
+
+
+def has_body(request: HttpRequest) -> bool:
+    # From the header, not request.body: that cannot be read once a multipart body was parsed.
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > 0
+    except ValueError:
+        return True
+
+
+def _refused_url(request: HttpRequest) -> dict | None:
+    """What no operation accepts in its URL: control characters in the path or a query value, and
+    blank query values (`?limit=`), which would otherwise silently mean the default."""
+    if has_control_characters(request.path):
+        return {"path": "control characters are not allowed"}
+    for name, values in request.GET.lists():
+        if has_control_characters(name) or has_control_characters(values):
+            return {"query": {name[:40]: "control characters are not allowed"}}
+        if any(value == "" for value in values):
+            return {"query": {name[:40]: "may not be blank; leave the parameter out instead"}}
+    return None
 
 
 def _is_json(response: HttpResponse) -> bool:
@@ -82,6 +135,11 @@ def json_errors(view):
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
+        if has_body(request) and request.content_type not in BODY_TYPES:
+            return error_response("unsupported_media_type", 415, {"content_type": (request.content_type or "")[:100]})
+        refused = _refused_url(request)
+        if refused:
+            return error_response("invalid_input", 400, refused)
         try:
             response = view(request, *args, **kwargs)
         except Http404:

@@ -4,10 +4,9 @@ Staff see full contact details on an order's detail; lists show phone numbers ma
 """
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from ninja import Field, Schema
-from pydantic import field_validator
 
 from .orders_schemas import (
     AfterSaleOut,
@@ -23,18 +22,12 @@ from .schemas import Fen, In, PageIn
 # --- console -----------------------------------------------------------------------------
 
 
-class OrderFiltersIn(Schema):
+class OrderFiltersIn(In):
     status: OrderStatusFilter = ""
     date_from: date | None = Field(None, description="Placed on or after this day (shop time).")
     date_to: date | None = Field(None, description="Placed on or before this day (shop time).")
     q: str = Field("", max_length=40, description="Order number, phone number or recipient name.")
     product: str = Field("", max_length=20, description="Product public id.")
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _blank_is_unset(cls, value: Any, info) -> Any:
-        # `?date_from=` means no filter, as in every list.
-        return cls.model_fields[info.field_name].default if value == "" else value
 
 
 class ConsoleOrderFilterIn(PageIn, OrderFiltersIn):

@@ -1,10 +1,12 @@
 """Shapes shared by every endpoint: the error body, input rules, pagination, media URLs."""
 
-from typing import Annotated, Any
+import re
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from django.db.models import QuerySet
 from ninja import Field, Schema
-from pydantic import ConfigDict, field_validator, model_validator
+from pydantic import ConfigDict, ValidationInfo, field_validator
 
 # Ids beyond this cannot be rows of ours (and stay exact in JavaScript); larger ones would overflow SQLite.
 MAX_ID = 2**53 - 1
@@ -20,49 +22,86 @@ class ErrorOut(Schema):
     code: str = Field(description="Stable machine-readable code, e.g. not_found, invalid_input.")
     message: str = Field(description="Human-readable message in the request's language.")
     detail: Any = Field(description="Structured detail; for invalid_input the field errors.")
+    request_id: str = Field(description="This request's id, as in the X-Request-ID header and the server log.")
 
 
-ERRORS: dict[int, type[Schema]] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422, 429)}
+# The errors any operation may answer (each with the body above); 422 is never used: invalid input is 400.
+ERRORS: dict[int, type[Schema]] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 413, 415, 429)}
+
+# C0 controls except tab, newline and carriage return, DEL, and lone surrogates (which JSON's \ud800
+# escapes can carry): PostgreSQL refuses NUL and non-UTF-8 text, and nobody types the rest.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
-def _has_nul(value: Any) -> bool:
+def has_control_characters(value: Any) -> bool:
     if isinstance(value, str):
-        return "\x00" in value
+        return _CONTROL.search(value) is not None
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_has_nul(v) for v in value)
+        return any(has_control_characters(k) or has_control_characters(v) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(has_control_characters(v) for v in value)
+    return False  # numbers, dates, files, and nested schemas (which check their own fields)
+
+
+def _takes_bool(annotation: Any) -> bool:
+    if annotation is bool or annotation is Any:
+        return True
+    args = get_args(annotation)
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _takes_bool(args[0])
+    if origin is Literal:
+        return any(isinstance(arg, bool) for arg in args)
+    if origin is Union or origin is UnionType:
+        return any(_takes_bool(arg) for arg in args)
     return False
 
 
+def _item_type(annotation: Any) -> Any:
+    """X of list[X] (or of list[X] | None); None for anything else."""
+    if get_origin(annotation) in (Union, UnionType):
+        found = [_item_type(arg) for arg in get_args(annotation) if arg is not type(None)]
+        return found[0] if len(found) == 1 else None
+    return get_args(annotation)[0] if get_origin(annotation) is list and get_args(annotation) else None
+
+
+def bool_misused(annotation: Any, value: Any) -> bool:
+    """True/false sent where a number or text is expected: pydantic would read True as 1."""
+    if isinstance(value, bool):
+        return not _takes_bool(annotation)
+    item = _item_type(annotation) if isinstance(value, list) else None
+    return item is not None and any(isinstance(v, bool) for v in value) and not _takes_bool(item)
+
+
 class In(Schema):
-    """Base of every request body: unknown fields are refused, and so are NUL characters
-    (PostgreSQL cannot store them, so they would otherwise fail deep inside a save)."""
+    """Base of every request body and form: unknown fields are refused (unless a schema says
+    otherwise), and so are control characters in any text, however deeply nested."""
 
     model_config = ConfigDict(extra="forbid", from_attributes=True)
 
-    @model_validator(mode="before")
+    # A field validator, not a model one: ninja hands model validators a wrapper object, not the
+    # dict, whenever a schema ignores unknown fields, so a check on the raw input would be skipped.
+    @field_validator("*", mode="before")
     @classmethod
-    def _refuse_nul(cls, data: Any) -> Any:
-        if _has_nul(data):
-            raise ValueError("NUL characters are not allowed")
-        return data
+    def _refuse_booleans_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name and bool_misused(cls.model_fields[info.field_name].annotation, value):
+            raise ValueError("true or false is not accepted here")
+        return value
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _refuse_control_characters(cls, value: Any) -> Any:
+        if has_control_characters(value):
+            raise ValueError("control characters are not allowed")
+        return value
 
 
-class PageIn(Schema):
-    """limit/offset paging for list endpoints (query parameters)."""
+class PageIn(In):
+    """limit/offset paging for list endpoints (query parameters). Like every query parameter, a
+    blank one (`?limit=`) is refused rather than read as its default."""
 
     limit: int = Field(20, ge=1, le=MAX_PAGE_SIZE, description=f"Page size, at most {MAX_PAGE_SIZE}.")
     offset: int = Field(0, ge=0, le=1_000_000)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _blank_is_unset(cls, value: Any, info) -> Any:
-        # Clients often send `?category=`; an empty filter means no filter.
-        if value == "":
-            field = cls.model_fields[info.field_name]
-            return field.default
-        return value
 
 
 def page_of(queryset: QuerySet, page: PageIn) -> dict:

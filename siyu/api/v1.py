@@ -14,6 +14,7 @@ from . import (
 )
 from .errors import install_error_handlers
 from .member_storefront import router as member_storefront_router
+from .parser import StrictParser
 
 api = NinjaAPI(
     title="Siyu API",
@@ -21,9 +22,13 @@ api = NinjaAPI(
     description=(
         "Storefront (shoppers) and console (staff) endpoints. Money is integer fen (1/100 yuan). "
         "Sign in with `Authorization: Bearer sy_…` (a token works only on its own shop) or with the "
-        "session cookie, sending X-CSRFToken on unsafe methods. Every error body is "
-        '{"code", "message", "detail"}.'
+        "session cookie, sending X-CSRFToken on unsafe methods. Bodies are JSON "
+        "(`Content-Type: application/json`), or multipart/form-data where an operation takes files; "
+        "anything else is refused with 415. Every error body is "
+        '{"code", "message", "detail", "request_id"}; invalid input is 400 (never 422), and the '
+        "request id is also in the X-Request-ID response header."
     ),
+    parser=StrictParser(),
     urls_namespace="api",
     openapi_url="/openapi.json",
     docs_url=None,  # the docs page lives at /api/docs, outside the versioned prefix

@@ -61,5 +61,22 @@ class RateLimited(DomainError):
     default_message = _("Too many requests. Please try again later.")
 
 
+class ProviderUnavailable(DomainError):
+    """A payment provider that is down, slow or unreachable: not the caller's fault, and worth
+    retrying later, so a 503 rather than a 4xx or a 500."""
+
+    code = "provider_unavailable"
+    status = 503
+    default_message = _("The payment service cannot be reached right now. Please try again in a moment.")
+
+
+class ProviderError(ProviderUnavailable):
+    """A provider answered, but with an error or something we cannot read (a bad gateway)."""
+
+    code = "provider_error"
+    status = 502
+    default_message = _("The payment service answered with an error. Please try again in a moment.")
+
+
 def error_body(code: str, message: Any, detail: Any = None) -> dict:
     return {"code": code, "message": str(message), "detail": detail if detail is not None else {}}

@@ -16,7 +16,7 @@ def test_openapi_document_lists_both_routers(client, shop):
     assert f"{API}/console/products" in paths
     assert f"{API}/console/products/{{public_id}}/specs" in paths
     # every operation documents its error body
-    assert set(doc["components"]["schemas"]["ErrorOut"]["required"]) == {"code", "message", "detail"}
+    assert set(doc["components"]["schemas"]["ErrorOut"]["required"]) == {"code", "message", "detail", "request_id"}
     assert {"StaffToken", "StaffSession", "ShopperToken", "ShopperSession"} <= set(doc["components"]["securitySchemes"])
     assert {"StaffToken": []} in paths[f"{API}/console/products"]["get"]["security"]
     assert "security" not in paths[f"{API}/storefront/products"]["get"]

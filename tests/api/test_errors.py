@@ -1,4 +1,4 @@
-"""Every error has the body {"code", "message", "detail"}; bad input is a 4xx, never a 500."""
+"""Every error has the body {"code", "message", "detail", "request_id"}; bad input is a 4xx, never a 500."""
 
 import json
 
@@ -14,7 +14,7 @@ from .conftest import API, bearer
 def assert_error(response, status: int, code: str) -> dict:
     assert response.status_code == status, response.content
     body = response.json()
-    assert set(body) == {"code", "message", "detail"}
+    assert set(body) == {"code", "message", "detail", "request_id"}
     assert body["code"] == code
     assert isinstance(body["message"], str) and body["message"]
     return body
@@ -50,9 +50,9 @@ def test_method_not_allowed(api, shop):
     assert body["detail"] == {"allowed": ["GET"]}
 
 
-def test_validation_error_is_422_with_pydantic_errors(api, shop):
+def test_validation_error_is_400_with_pydantic_errors(api, shop):
     response = api.post(f"{API}/console/products", {"name": "x", "price_fen": "lots"}, content_type="application/json")
-    body = assert_error(response, 422, "invalid_input")
+    body = assert_error(response, 400, "invalid_input")
     assert any(err["loc"][-1] == "price_fen" for err in body["detail"]["errors"])
 
 
@@ -153,7 +153,7 @@ GARBAGE_BODIES = [
 def test_garbage_product_bodies_are_refused_with_4xx(api, shop, body):
     response = api.post(f"{API}/console/products", body, content_type="application/json")
     assert 400 <= response.status_code < 500, response.content
-    assert set(response.json()) == {"code", "message", "detail"}
+    assert set(response.json()) == {"code", "message", "detail", "request_id"}
 
 
 GARBAGE_CALLS = [
@@ -203,7 +203,7 @@ def test_garbage_calls_are_refused_with_4xx(api, shop, product, method, path, pa
     kwargs = {"content_type": "application/json"} if payload is not None else {}
     response = getattr(api, method)(url, payload, **kwargs) if payload is not None else getattr(api, method)(url)
     assert 400 <= response.status_code < 500, response.content
-    assert set(response.json()) == {"code", "message", "detail"}
+    assert set(response.json()) == {"code", "message", "detail", "request_id"}
 
 
 def test_garbage_multipart_upload_is_refused(api, shop, product):
@@ -212,7 +212,7 @@ def test_garbage_multipart_upload_is_refused(api, shop, product):
 
     not_image = SimpleUploadedFile("x.png", b"this is not a png", content_type="image/png")
     assert_error(api.post(url, {"image": not_image}), 400, "invalid_input")
-    assert_error(api.post(url, {}), 422, "invalid_input")
+    assert_error(api.post(url, {}), 400, "invalid_input")
     response = api.post(
         url, b"--broken\r\nContent-Disposition: form-data\r\n", content_type="multipart/form-data; boundary=broken"
     )

@@ -1,4 +1,5 @@
 import re
+from unittest.mock import ANY
 
 from siyu.accounts import sms
 from siyu.accounts.models import Address, ApiToken
@@ -118,11 +119,13 @@ def test_product_list_filters_and_paginates(client, shop):
     names = lambda r: sorted(p["name"] for p in r.json()["items"])  # noqa: E731
     assert names(client.get(f"{API}/storefront/products")) == ["毛巾", "红富士苹果", "香蕉"]
     assert names(client.get(f"{API}/storefront/products?category={fruit.pk}")) == ["红富士苹果", "香蕉"]
-    assert names(client.get(f"{API}/storefront/products?category={apple.pk}&q=")) == ["红富士苹果"]
+    assert names(client.get(f"{API}/storefront/products?category={apple.pk}")) == ["红富士苹果"]
+    blank = client.get(f"{API}/storefront/products?category={apple.pk}&q=")  # blank is refused, not "no filter"
+    assert blank.status_code == 400 and blank.json()["detail"] == {"query": {"q": ANY}}
     assert names(client.get(f"{API}/storefront/products?q=苹果")) == ["红富士苹果"]
     page = client.get(f"{API}/storefront/products?limit=2&offset=2").json()
     assert (page["count"], page["limit"], page["offset"], len(page["items"])) == (3, 2, 2, 1)
-    assert client.get(f"{API}/storefront/products?limit=101").status_code == 422
+    assert client.get(f"{API}/storefront/products?limit=101").status_code == 400
 
 
 def test_product_detail_shows_skus_but_never_cost(client, shop, owner):

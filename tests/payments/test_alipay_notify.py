@@ -152,3 +152,61 @@ def test_unpaid_trade_status_is_acknowledged_without_paying(client, alipay, paym
     body = urlencode(signed(alipay, params_for(payment, trade_status="WAIT_BUYER_PAY")))
     assert send(client, body).content == b"success"
     assert Order.objects.get(pk=payment.order_id).status == OrderStatus.PENDING_PAYMENT
+
+
+@pytest.mark.parametrize("amount", ["5e1", "+50.00", "050.00", " 50.00", "50.00 ", "50.000", "-50.00", "５０.00", ""])
+def test_a_total_that_is_not_plain_yuan_with_two_decimals_is_refused(client, alipay, payment, amount):
+    # Each of these used to be read as 50 yuan (or refused only by luck); only "50.00"-style text is an amount.
+    assert_refused(send(client, urlencode(signed(alipay, params_for(payment, total_amount=amount)))))
+    assert_unpaid(payment)
+
+
+@pytest.mark.parametrize("changes", [{"trade_no": "2026" + "9" * 200}, {"trade_no": "2026\x0099"}, {"trade_no": ""}])
+def test_ids_that_do_not_fit_are_refused(client, alipay, payment, changes):
+    assert_refused(send(client, urlencode(signed(alipay, params_for(payment, **changes)))))
+    assert_unpaid(payment)
+
+
+def test_one_decimal_is_still_a_valid_total(client, alipay, payment):
+    response = send(client, urlencode(signed(alipay, params_for(payment, total_amount="50.0"))))
+    assert response.content == b"success"
+
+
+# --- Alipay down, slow or unreachable: never a 500; refunds stay pending -----------------------
+
+
+def _network_fails(monkeypatch, exc):
+    import alipay as sdk
+
+    def fail(*args, **kwargs):
+        raise exc
+
+    monkeypatch.setattr(sdk, "urlopen", fail)
+
+
+@pytest.mark.parametrize("exc", [TimeoutError("slow"), ConnectionRefusedError("down"), OSError("no route")])
+def test_query_while_unreachable_raises_provider_unavailable(alipay, payment, monkeypatch, exc):
+    from urllib.error import URLError
+
+    from siyu.core.errors import ProviderUnavailable
+    from siyu.payments.providers import provider_get
+
+    for failure in (exc, URLError(exc)):
+        _network_fails(monkeypatch, failure)
+        with pytest.raises(ProviderUnavailable) as caught:
+            provider_get("alipay").query(payment=payment)
+        assert caught.value.code == "provider_unavailable" and caught.value.status == 503
+
+
+def test_refund_while_unreachable_stays_pending(alipay, payment, monkeypatch):
+    from siyu.payments.models import Refund, RefundStatus
+    from siyu.payments.services import refund_execute
+
+    Payment.objects.filter(pk=payment.pk).update(status=PaymentStatus.SUCCEEDED, provider_txn_id="ali_2026")
+    refund = Refund.objects.create(
+        shop_id=payment.shop_id, payment=payment, out_refund_no="R2", amount=payment.amount, reason="test"
+    )
+    _network_fails(monkeypatch, TimeoutError("slow"))
+    assert refund_execute(refund_id=refund.pk) == RefundStatus.PENDING
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.PENDING

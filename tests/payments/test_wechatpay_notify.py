@@ -5,6 +5,7 @@ import json
 import secrets
 import socket
 import time
+from datetime import timedelta
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -269,3 +270,115 @@ def test_provider_not_configured_or_unknown_is_404(client, settings, payment):
 def test_only_post(client, shop, wechat):
     response = client.get("/api/payments/notify/wechatpay/")
     assert response.status_code == 405
+
+
+# --- fields that do not fit: refused before they reach the database ---------------------------
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"transaction_id": "4" * 200},  # longer than the column
+        {"transaction_id": 4200000001},  # not text
+        {"transaction_id": "42\x0000"},
+        {"out_trade_no": "P" * 64},
+        {"out_trade_no": None},
+        {"amount": {"total": 5790.9, "currency": "CNY"}},  # would have been truncated to 5790
+        {"amount": {"total": True, "currency": "CNY"}},
+        {"amount": {"total": "5000", "currency": "CNY"}},
+        {"amount": {"total": -5000, "currency": "CNY"}},
+        {"amount": {"total": 10**30, "currency": "CNY"}},
+        {"amount": 5000},
+    ],
+)
+def test_fields_of_the_wrong_type_or_size_are_refused(client, wechat, payment, changes):
+    body, headers = notification(wechat, payment, **changes)
+    assert_refused(send(client, body, headers), "malformed_body")
+    assert_unpaid(payment)
+
+
+def test_a_float_total_equal_to_the_amount_is_still_refused(client, wechat, payment):
+    # 5000.0 == 5000 in Python: only the type tells a float from the integer fen WeChat sends.
+    body, headers = notification(wechat, payment, amount={"total": float(payment.amount), "currency": "CNY"})
+    assert_refused(send(client, body, headers), "malformed_body")
+    assert_unpaid(payment)
+
+
+# --- WeChat Pay down, slow or unreachable: 503, never a 500; refunds stay pending --------------
+
+
+def _network_fails(monkeypatch, exc):
+    import requests
+
+    def fail(*args, **kwargs):
+        raise exc
+
+    for verb in ("get", "post"):
+        monkeypatch.setattr(requests, verb, fail)
+
+
+@pytest.fixture
+def shopper_api(client, shop, shopper, settings, wechat):
+    settings.SIYU_WECHATPAY = {**settings.SIYU_WECHATPAY, "notify_url": "https://shop.example/api/payments/notify/wechatpay/"}
+    from siyu.accounts.services import token_issue
+
+    client.defaults["HTTP_AUTHORIZATION"] = "Bearer " + token_issue(shop=shop, shopper=shopper, name="t")[1]
+    return client
+
+
+@pytest.mark.parametrize("exc_name", ["ConnectionError", "ConnectTimeout", "ReadTimeout"])
+def test_starting_a_payment_while_wechatpay_is_unreachable_is_503(shopper_api, wechat, order, monkeypatch, exc_name):
+    import requests
+
+    _network_fails(monkeypatch, getattr(requests, exc_name)("no route"))
+    response = shopper_api.post(
+        f"/api/v1/storefront/orders/{order.public_id}/pay", {"provider": "wechatpay"}, content_type="application/json"
+    )
+    assert response.status_code == 503, response.content
+    assert response.json()["code"] == "provider_unavailable"
+
+
+def test_an_unreadable_answer_when_starting_is_502(shopper_api, wechat, order, monkeypatch):
+    from wechatpayv3 import WeChatPay
+
+    monkeypatch.setattr(WeChatPay, "pay", lambda self, **kw: (502, "<html>Bad Gateway</html>"))
+    response = shopper_api.post(
+        f"/api/v1/storefront/orders/{order.public_id}/pay", {"provider": "wechatpay"}, content_type="application/json"
+    )
+    assert response.status_code == 502, response.content
+    assert response.json()["code"] == "provider_error"
+
+
+def test_query_while_unreachable_is_logged_and_the_payment_stays_open(wechat, payment, monkeypatch, caplog):
+    import requests
+
+    from siyu.payments.services import payments_reconcile
+
+    Payment.objects.filter(pk=payment.pk).update(created_at=payment.created_at - timedelta(minutes=10))
+    _network_fails(monkeypatch, requests.ReadTimeout("slow"))
+    assert payments_reconcile()["payments_checked"] == 1
+    assert_unpaid(payment)
+    assert "provider unreachable" in caplog.text
+
+
+def test_refund_while_unreachable_stays_pending_and_is_retried(wechat, payment, monkeypatch):
+    import requests
+
+    from siyu.payments.models import Refund, RefundStatus
+    from siyu.payments.services import refund_execute
+
+    Payment.objects.filter(pk=payment.pk).update(status=PaymentStatus.SUCCEEDED, provider_txn_id="wx_4200001")
+    payment.refresh_from_db()
+    refund = Refund.objects.create(
+        shop_id=payment.shop_id, payment=payment, out_refund_no="R1", amount=payment.amount, reason="test"
+    )
+    _network_fails(monkeypatch, requests.ConnectionError("down"))
+    assert refund_execute(refund_id=refund.pk) == RefundStatus.PENDING
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.PENDING
+
+    from wechatpayv3 import WeChatPay
+
+    answer = json.dumps({"status": "SUCCESS", "refund_id": "50000001"})
+    monkeypatch.setattr(WeChatPay, "refund", lambda self, **kw: (200, answer))
+    assert refund_execute(refund_id=refund.pk) == RefundStatus.SUCCEEDED

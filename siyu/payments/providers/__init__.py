@@ -24,7 +24,7 @@ def provider_get(name: str) -> PaymentProvider:
         from .alipay import AlipayProvider
 
         return AlipayProvider(settings.SIYU_ALIPAY)
-    raise InvalidInput(code="provider_unavailable", detail={"provider": str(name)[:20]})
+    raise InvalidInput(code="unknown_provider", detail={"provider": str(name)[:20]})
 
 
 def providers_enabled() -> list[str]:

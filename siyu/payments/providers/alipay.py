@@ -1,13 +1,47 @@
 """Alipay (python-alipay-sdk): RSA2-signed, form-encoded notifications answered with 'success'."""
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
+from http.client import HTTPException
 from urllib.parse import parse_qsl
 
+from siyu.core.errors import ProviderError
 from siyu.core.money import format_yuan
 
-from .base import NotificationRejected, PayAction, PaymentProvider, RefundResult, VerifiedNotification
+from .base import (
+    NotificationRejected,
+    PayAction,
+    PaymentProvider,
+    RefundResult,
+    VerifiedNotification,
+    notification_of,
+    provider_call,
+    refund_pending_when_unavailable,
+)
 
 PAID_STATES = {"TRADE_SUCCESS", "TRADE_FINISHED"}
+# Alipay sends amounts as yuan text with at most two decimals ("57.90"); anything else is refused
+# rather than rounded, so a notification can never pay a different amount than it says.
+YUAN = re.compile(r"(0|[1-9][0-9]{0,9})(\.[0-9]{1,2})?")
+
+
+def _unreachable():
+    # The SDK calls urllib: URLError and timeouts are OSErrors, a cut connection an HTTPException.
+    return (OSError, HTTPException)
+
+
+def _bad_answer():
+    from alipay.exceptions import AliPayException, AliPayValidationError
+
+    # An answer that is not JSON, lacks the expected key or fails its signature check.
+    return (AliPayException, AliPayValidationError, ValueError, KeyError, TypeError)
+
+
+def fen_of_yuan(text) -> int | None:
+    """'57.90' → 5790; None for anything that is not a non-negative yuan amount with two decimals."""
+    if not isinstance(text, str) or not YUAN.fullmatch(text):
+        return None
+    return int(Decimal(text) * 100)
 
 
 class AlipayProvider(PaymentProvider):
@@ -57,40 +91,49 @@ class AlipayProvider(PaymentProvider):
             raise NotificationRejected(code="merchant_mismatch", detail={"field": "app_id"})
         if self.config.get("seller_id") and data.get("seller_id") != self.config["seller_id"]:
             raise NotificationRejected(code="merchant_mismatch", detail={"field": "seller_id"})
-        try:
-            amount = Decimal(data["total_amount"]) * 100
-            if not amount.is_finite() or amount != amount.to_integral_value():
-                raise InvalidOperation
-            return VerifiedNotification(
-                out_trade_no=data["out_trade_no"],
-                provider_txn_id="ali_" + data["trade_no"],
-                amount=int(amount),
-                succeeded=data.get("trade_status") in PAID_STATES,
-                raw=data,
-            )
-        except (KeyError, InvalidOperation, ValueError):
-            raise NotificationRejected(code="malformed_body") from None
+        return notification_of(
+            out_trade_no=data.get("out_trade_no"),
+            txn_id=data.get("trade_no"),
+            prefix="ali_",
+            amount=fen_of_yuan(data.get("total_amount")),
+            succeeded=data.get("trade_status") in PAID_STATES,
+            raw=data,
+        )
 
     def query(self, *, payment) -> VerifiedNotification | None:
         """Ask Alipay about a payment whose notification never came (the reconcile task)."""
-        result = self.client.api_alipay_trade_query(out_trade_no=payment.out_trade_no)
+        with provider_call(self.name, "query", unreachable=_unreachable(), bad_answer=_bad_answer()):
+            result = self.client.api_alipay_trade_query(out_trade_no=payment.out_trade_no)
+        if not isinstance(result, dict):
+            raise ProviderError(detail={"provider": self.name, "action": "query"})
         if result.get("code") != "10000" or result.get("trade_status") not in PAID_STATES:
             return None
-        amount = Decimal(str(result["total_amount"])) * 100
-        return VerifiedNotification(
-            out_trade_no=payment.out_trade_no,
-            provider_txn_id="ali_" + str(result["trade_no"]),
-            amount=int(amount),
-            succeeded=True,
-            raw=result,
-        )
+        try:
+            return notification_of(
+                out_trade_no=payment.out_trade_no,
+                txn_id=result.get("trade_no"),
+                prefix="ali_",
+                amount=fen_of_yuan(result.get("total_amount")),
+                succeeded=True,
+                raw=result,
+            )
+        except NotificationRejected as exc:
+            raise ProviderError(detail={"provider": self.name, "action": "query", **exc.detail}) from None
 
     def refund(self, *, payment, refund) -> RefundResult:
-        result = self.client.api_alipay_trade_refund(
-            refund_amount=format_yuan(refund.amount),
-            out_trade_no=payment.out_trade_no,
-            out_request_no=refund.out_refund_no,
-        )
+        return refund_pending_when_unavailable(self.name, lambda: self._refund(payment, refund))
+
+    def _refund(self, payment, refund) -> RefundResult:
+        with provider_call(self.name, "refund", unreachable=_unreachable(), bad_answer=_bad_answer()):
+            result = self.client.api_alipay_trade_refund(
+                refund_amount=format_yuan(refund.amount),
+                out_trade_no=payment.out_trade_no,
+                out_request_no=refund.out_refund_no,
+            )
+        if not isinstance(result, dict):
+            raise ProviderError(detail={"provider": self.name, "action": "refund"})
+        if result.get("code") == "20000":  # Alipay's "service unavailable": ask again later
+            raise ProviderError(detail={"provider": self.name, "action": "refund", "status": "20000"})
         if result.get("code") == "10000":
             return RefundResult(succeeded=True, provider_refund_id=str(result.get("trade_no", "")))
         return RefundResult(succeeded=False, message=str(result.get("sub_msg") or result.get("msg"))[:200])

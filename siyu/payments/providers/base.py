@@ -1,9 +1,22 @@
 """What a payment provider must do for us. Implementations never touch the database."""
 
+import logging
+import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from siyu.core.errors import DomainError
+from siyu.core.errors import DomainError, ProviderError, ProviderUnavailable
+
+logger = logging.getLogger("siyu.payments.providers")
+
+# What fits our columns: out_trade_no is ours (32 characters at most); a provider's transaction id
+# is stored with a short prefix in a 64-character column. Providers use letters, digits, _ and -;
+# anything else (or longer) is a malformed notification, refused before it reaches the database.
+_TRADE_NO = re.compile(r"[0-9A-Za-z_-]{1,32}")
+_TXN_ID = re.compile(r"[0-9A-Za-z_-]{1,56}")
+MAX_AMOUNT_FEN = 10_000_000_000
 
 
 class NotificationRejected(DomainError):
@@ -20,6 +33,51 @@ class VerifiedNotification:
     amount: int  # fen
     succeeded: bool
     raw: dict = field(default_factory=dict)
+
+
+def notification_of(
+    *, out_trade_no, txn_id, prefix: str, amount, succeeded: bool, raw: dict
+) -> VerifiedNotification:
+    """A verified notification from already-decoded fields, refusing any field that does not have
+    the type and size our columns hold: an integer amount in fen (not a float, not a boolean),
+    ids of the provider's alphabet and length."""
+    if not isinstance(out_trade_no, str) or not _TRADE_NO.fullmatch(out_trade_no):
+        raise NotificationRejected(code="malformed_body", detail={"field": "out_trade_no"})
+    if not isinstance(txn_id, str) or not _TXN_ID.fullmatch(txn_id):
+        raise NotificationRejected(code="malformed_body", detail={"field": "transaction_id"})
+    if type(amount) is not int or not 0 < amount <= MAX_AMOUNT_FEN:
+        raise NotificationRejected(code="malformed_body", detail={"field": "amount"})
+    return VerifiedNotification(
+        out_trade_no=out_trade_no, provider_txn_id=prefix + txn_id, amount=amount, succeeded=succeeded, raw=raw
+    )
+
+
+@contextmanager
+def provider_call(
+    provider: str, action: str, *, unreachable: tuple[type[BaseException], ...], bad_answer=()
+) -> Iterator[None]:
+    """Turn a provider library's failures into our errors: `unreachable` (connection refused,
+    timeouts, DNS) into ProviderUnavailable (503), `bad_answer` (an answer we cannot read or
+    trust) into ProviderError (502). Both are logged, since nobody else will see them."""
+    try:
+        yield
+    except unreachable as exc:
+        logger.warning("%s %s: provider unreachable: %r", provider, action, exc)
+        raise ProviderUnavailable(detail={"provider": provider, "action": action}) from exc
+    except bad_answer as exc:
+        logger.warning("%s %s: unreadable answer: %r", provider, action, exc)
+        raise ProviderError(detail={"provider": provider, "action": action}) from exc
+
+
+def refund_pending_when_unavailable(provider: str, call) -> "RefundResult":
+    """Run a refund call; if the provider cannot be reached, the refund stays pending (the
+    reconcile task retries it with the same out_refund_no, which the provider deduplicates)
+    instead of failing a worker or a request."""
+    try:
+        return call()
+    except ProviderUnavailable as exc:  # ProviderError included
+        logger.warning("%s refund left pending: %s", provider, exc.code)
+        return RefundResult(succeeded=None, message=exc.code)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,10 @@ fetch certificates over the network while we answer a callback.
 import json
 from decimal import Decimal
 
+import requests
+
+from siyu.core.errors import ProviderError
+
 from .base import (
     NotificationRejected,
     PayAction,
@@ -16,6 +20,9 @@ from .base import (
     VerifiedNotification,
     check_timestamp,
     header,
+    notification_of,
+    provider_call,
+    refund_pending_when_unavailable,
 )
 
 HEADERS = (
@@ -26,6 +33,21 @@ HEADERS = (
     "Wechatpay-Signature-Type",
 )
 SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
+# requests' errors mean we never got an answer. The library raises a bare Exception when an answer's
+# signature does not verify, so anything else from inside its call is an answer we cannot trust.
+UNREACHABLE = (requests.RequestException,)
+BAD_ANSWER = (Exception,)
+
+
+def _answer(action: str, code, message) -> dict:
+    """The JSON object WeChat Pay answered; a 5xx or a body that is not JSON is the provider's fault."""
+    try:
+        data = json.loads(message) if message else {}
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or (isinstance(code, int) and code >= 500):
+        raise ProviderError(detail={"provider": "wechatpay", "action": action, "status": code})
+    return data
 
 
 class WechatPayProvider(PaymentProvider):
@@ -51,15 +73,17 @@ class WechatPayProvider(PaymentProvider):
     def start(self, *, payment, description: str, return_url: str) -> PayAction:
         from wechatpayv3 import WeChatPayType
 
-        code, message = self.client.pay(
-            description=description[:127],
-            out_trade_no=payment.out_trade_no,
-            amount={"total": payment.amount, "currency": "CNY"},
-            pay_type=WeChatPayType.NATIVE,
-        )
-        data = json.loads(message) if message else {}
-        if code != 200 or "code_url" not in data:
-            raise NotificationRejected(code="provider_error", status=502, detail={"provider": data.get("code", code)})
+        with provider_call(self.name, "start", unreachable=UNREACHABLE, bad_answer=BAD_ANSWER):
+            code, message = self.client.pay(
+                description=description[:127],
+                out_trade_no=payment.out_trade_no,
+                amount={"total": payment.amount, "currency": "CNY"},
+                pay_type=WeChatPayType.NATIVE,
+            )
+        data = _answer("start", code, message)
+        if code != 200 or not isinstance(data.get("code_url"), str):
+            status = str(data.get("code", code))
+            raise ProviderError(detail={"provider": self.name, "action": "start", "status": status})
         return PayAction(kind="qrcode", url=data["code_url"])
 
     def verify(self, *, headers: dict, body: bytes) -> VerifiedNotification:
@@ -86,43 +110,51 @@ class WechatPayProvider(PaymentProvider):
         resource = data["resource"]
         if resource.get("mchid") != self.config["mchid"] or resource.get("appid") != self.config["appid"]:
             raise NotificationRejected(code="merchant_mismatch")
-        try:
-            amount = int(resource["amount"]["total"])
-            return VerifiedNotification(
-                out_trade_no=str(resource["out_trade_no"]),
-                provider_txn_id="wx_" + str(resource["transaction_id"]),
-                amount=amount,
-                succeeded=resource.get("trade_state") == "SUCCESS",
-                raw=resource,
-            )
-        except (KeyError, TypeError, ValueError):
-            raise NotificationRejected(code="malformed_body") from None
+        amount = resource.get("amount")
+        return notification_of(
+            out_trade_no=resource.get("out_trade_no"),
+            txn_id=resource.get("transaction_id"),
+            prefix="wx_",
+            amount=amount.get("total") if isinstance(amount, dict) else None,
+            succeeded=resource.get("trade_state") == "SUCCESS",
+            raw=resource,
+        )
 
     def query(self, *, payment) -> VerifiedNotification | None:
         """Ask WeChat Pay about a payment whose notification never came (the reconcile task)."""
-        code, message = self.client.query(out_trade_no=payment.out_trade_no)
-        data = json.loads(message) if message else {}
+        with provider_call(self.name, "query", unreachable=UNREACHABLE, bad_answer=BAD_ANSWER):
+            code, message = self.client.query(out_trade_no=payment.out_trade_no)
+        data = _answer("query", code, message)
         if code != 200 or data.get("trade_state") != "SUCCESS":
             return None
-        return VerifiedNotification(
-            out_trade_no=str(data["out_trade_no"]),
-            provider_txn_id="wx_" + str(data["transaction_id"]),
-            amount=int(data["amount"]["total"]),
-            succeeded=True,
-            raw=data,
-        )
+        amount = data.get("amount")
+        try:
+            return notification_of(
+                out_trade_no=data.get("out_trade_no"),
+                txn_id=data.get("transaction_id"),
+                prefix="wx_",
+                amount=amount.get("total") if isinstance(amount, dict) else None,
+                succeeded=True,
+                raw=data,
+            )
+        except NotificationRejected as exc:
+            raise ProviderError(detail={"provider": self.name, "action": "query", **exc.detail}) from None
 
     def ack(self, *, ok: bool, message: str = "") -> tuple[int, str, str]:
         body = {"code": "SUCCESS", "message": "成功"} if ok else {"code": "FAIL", "message": message or "失败"}
         return (200 if ok else 400), "application/json", json.dumps(body, ensure_ascii=False)
 
     def refund(self, *, payment, refund) -> RefundResult:
-        code, message = self.client.refund(
-            out_refund_no=refund.out_refund_no,
-            transaction_id=payment.provider_txn_id.removeprefix("wx_"),
-            amount={"refund": refund.amount, "total": payment.amount, "currency": "CNY"},
-        )
-        data = json.loads(message) if message else {}
+        return refund_pending_when_unavailable(self.name, lambda: self._refund(payment, refund))
+
+    def _refund(self, payment, refund) -> RefundResult:
+        with provider_call(self.name, "refund", unreachable=UNREACHABLE, bad_answer=BAD_ANSWER):
+            code, message = self.client.refund(
+                out_refund_no=refund.out_refund_no,
+                transaction_id=payment.provider_txn_id.removeprefix("wx_"),
+                amount={"refund": refund.amount, "total": payment.amount, "currency": "CNY"},
+            )
+        data = _answer("refund", code, message)
         if code == 200 and data.get("status") in ("SUCCESS", "PROCESSING"):
             return RefundResult(succeeded=True, provider_refund_id=str(data.get("refund_id", "")))
         return RefundResult(succeeded=False, message=str(data.get("message", code))[:200])
