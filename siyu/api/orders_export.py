@@ -13,6 +13,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import pgettext
 
+from siyu.core.crypto import mask_phone
 from siyu.core.money import format_yuan
 from siyu.orders.models import Order, OrderStatus
 
@@ -60,7 +61,8 @@ def _header() -> list[str]:
     ]
 
 
-def _row(order: Order, money) -> list:
+def _row(order: Order, money, reveal: bool) -> list:
+    """One order; without `reveal` the phone is masked and the street address left out."""
     lines = list(order.lines.all())
     shipments = list(order.shipments.all())
     last = shipments[-1] if shipments else None
@@ -77,11 +79,11 @@ def _row(order: Order, money) -> list:
         money(order.paid_amount),
         money(order.refunded_amount),
         order.recipient,
-        order.phone,
+        order.phone if reveal else mask_phone(order.phone or ""),
         order.province,
         order.city,
         order.district,
-        order.address_detail,
+        order.address_detail if reveal else "",
         order.note,
         last.carrier if last else "",
         last.tracking_number if last else "",
@@ -98,35 +100,35 @@ class _Echo:
         return value
 
 
-def _csv_stream(queryset, language: str) -> Iterator[str]:
+def _csv_stream(queryset, language: str, reveal: bool) -> Iterator[str]:
     # The rows are written after the view has returned, so keep the request's language.
     with translation.override(language):
         writer = csv.writer(_Echo())
         yield "\ufeff" + writer.writerow(_header())
         for order in _orders(queryset):
-            yield writer.writerow([safe_cell(cell) for cell in _row(order, format_yuan)])
+            yield writer.writerow([safe_cell(cell) for cell in _row(order, format_yuan, reveal)])
 
 
 def _filename(ext: str) -> str:
     return f"orders-{timezone.localdate():%Y%m%d}.{ext}"
 
 
-def orders_csv_response(queryset) -> StreamingHttpResponse:
+def orders_csv_response(queryset, *, reveal: bool) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
-        _csv_stream(queryset, translation.get_language()), content_type="text/csv; charset=utf-8"
+        _csv_stream(queryset, translation.get_language(), reveal), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{_filename("csv")}"'
     return response
 
 
-def orders_xlsx_response(queryset) -> HttpResponse:
+def orders_xlsx_response(queryset, *, reveal: bool) -> HttpResponse:
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(pgettext("order export", "Orders"))
     sheet.append(_header())
     for order in _orders(queryset):
-        sheet.append([safe_cell(cell) for cell in _row(order, lambda fen: Decimal(fen) / 100)])
+        sheet.append([safe_cell(cell) for cell in _row(order, lambda fen: Decimal(fen) / 100, reveal)])
     buffer = io.BytesIO()
     book.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
