@@ -3,9 +3,10 @@
 On PostgreSQL (database siyu_bench_commissions, made and dropped here) it generates one shop,
 BENCH_PROMOTERS approved promoters (each a shopper with a share code), as many buyers, 200 products
 with product and category rules, and BENCH_LINES order lines (4 a line per order) on orders that
-were paid through a promoter's link, received a month ago and completed. The data is generated
-with bulk INSERT … SELECT statements straight into the tables, not through checkout: the bench
-measures commission, not order placement.
+were paid through a promoter's link, received six to seven weeks ago (past the longest refund
+window, 30 days of quality claims, and the 7-day freeze, so every commission settles) and
+completed. The data is generated with bulk INSERT … SELECT statements straight into the tables,
+not through checkout: the bench measures commission, not order placement.
   ours      distribution.commissions.commissions_accrue_bulk over every order (rates, commission
             rows, frozen ledger postings), then commissions_settle_bulk (frozen → available).
   baseline  the same commission, account and ledger rows, read back after our run (not timed),
@@ -118,7 +119,7 @@ ORDERS_FROM = f"""FROM generate_series(1, %(orders)s) o
 CROSS JOIN LATERAL (
     SELECT SUM({price_sql(f"(o * {PER_ORDER} + k) %% {PRODUCTS}")} * (1 + (o + k) %% 3)) AS subtotal,
         CASE WHEN o %% 5 = 0 THEN 100 ELSE 0 END AS discount,
-        now() - interval '40 days' + (o %% 7) * interval '1 day' AS at
+        now() - interval '50 days' + (o %% 7) * interval '1 day' AS at
     FROM generate_series(0, {PER_ORDER - 1}) k
 ) x
 ORDER BY o"""

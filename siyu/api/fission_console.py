@@ -201,10 +201,10 @@ def commission_rule_delete(request, rule_id: Id):
 @router.get("/withdrawals", response={200: list[StaffWithdrawalOut], **ERRORS})
 def withdrawal_list(request):
     """Withdrawals waiting for approval or payout, oldest first."""
-    threshold = distribution_settings(shop=request.shop).second_approval_over
+    shop_settings = distribution_settings(shop=request.shop)
     rows = list(withdrawals_to_approve(shop=request.shop))
-    for row in rows:
-        row.approvals_needed = 2 if row.amount > threshold else 1  # shown only; the service decides
+    for row in rows:  # shown only; the service decides
+        row.approvals_needed = withdrawals.withdrawal_approvals_needed(withdrawal=row, shop_settings=shop_settings)
     return rows
 
 
@@ -213,8 +213,7 @@ def _withdrawal_args(request, withdrawal_id: int) -> dict:
 
 
 def _withdrawal_out(request, withdrawal):
-    threshold = distribution_settings(shop=request.shop).second_approval_over
-    withdrawal.approvals_needed = 2 if withdrawal.amount > threshold else 1
+    withdrawal.approvals_needed = withdrawals.withdrawal_approvals_needed(withdrawal=withdrawal)
     return withdrawal
 
 

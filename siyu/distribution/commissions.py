@@ -1,5 +1,5 @@
 """Commission: accrued (frozen) when a referred order is paid, reduced with refunds, settled after
-receipt + the return window + the freeze period.
+receipt + the longest window in which a refund can still be asked for + the freeze period.
 
 Only a retail sale earns: the promoter whose share code the order carries, if approved and not the
 buyer, on what the buyer actually paid for each line (postage excluded). The promoter's parent earns
@@ -12,21 +12,23 @@ accounts (pk order, inside ledger.post), then (to raise a flag) the promoter row
 import secrets
 from datetime import datetime, time, timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from siyu.core.errors import Conflict
+from siyu.core.models import AuditEntry
 from siyu.core.money import apply_rate
 from siyu.orders.lifecycle import order_lock
 from siyu.orders.models import AfterSaleStatus, Order, OrderLine, OrderStatus
+from siyu.orders.windows import refund_window_end
 
 from . import ledger
 from .flags import flag_raise
 from .models import Commission, CommissionRule, DistributionSettings, LedgerAccount, Promoter
 from .promoters import settings_for
+from .states import COMMISSION
 
 C = Commission.Status
 OPEN_AFTER_SALES = (
@@ -48,10 +50,11 @@ def line_paid_amount(*, order: Order, line: OrderLine) -> int:
 
 
 def settle_after_for(*, received_at: datetime, freeze_days: int) -> datetime:
-    """The return window is counted in days from the day after receipt; the freeze follows it.
-    Settlement is due at the start of the day after both have ended (local time)."""
-    day = timezone.localdate(received_at) + timedelta(days=settings.SIYU_NO_REASON_RETURN_DAYS + freeze_days + 1)
-    return timezone.make_aware(datetime.combine(day, time.min))
+    """Settlement is due at the start of the day after the last day a refund can be asked for
+    (the longest after-sale window, quality claims included: orders.windows) plus the freeze.
+    Settling after only the 7-day window would let a quality refund on day 8 to 30 find the money
+    already withdrawn."""
+    return refund_window_end(received_at=received_at, extra_days=freeze_days)
 
 
 class RateBook:
@@ -208,8 +211,10 @@ def commissions_reverse(*, order: Order) -> int:
         )
         commission.amount -= due
         if commission.amount == 0:
-            commission.status = C.CANCELLED
-        commission.save(update_fields=["amount", "status"])
+            why = f"order {order.number} refunded"
+            COMMISSION.move(commission, to=C.CANCELLED, actor="refund", why=why, fields={"amount": 0})
+        else:
+            commission.save(update_fields=["amount"])
         taken += due
     return taken
 
@@ -494,7 +499,7 @@ GROUP BY e.account_id HAVING SUM(e.amount) < 0
 """
 
 
-def _settle_rows(ids: list[int], now: datetime) -> None:
+def _settle_rows(shop_id: int, ids: list[int], now: datetime) -> None:
     """Frozen → available for locked commission rows, one balanced transaction each."""
     stamp = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
@@ -512,7 +517,18 @@ def _settle_rows(ids: list[int], now: datetime) -> None:
             cursor.execute(_OVERDRAWN_SQL.format(ids=_marks(part)), part)
             if cursor.fetchone() is not None:  # frozen holds exactly its frozen commissions: never expected
                 raise Conflict(_("Not enough balance."), code="insufficient_balance")
-    Commission.objects.filter(pk__in=ids).update(status=C.SETTLED, settled_at=now)
+    # The caller holds these rows locked and still frozen, so the claim takes every one of them.
+    COMMISSION.claim(Commission.objects.filter(pk__in=ids), current=C.FROZEN, to=C.SETTLED, settled_at=now)
+    # One audit row per batch, not per commission: a backlog settles tens of thousands at once, and
+    # each commission's own history is in its settled_at and its "settle" ledger lines.
+    AuditEntry.objects.create(
+        shop_id=shop_id,
+        actor_label="system",
+        action=f"{COMMISSION.name}.{C.SETTLED}",
+        target_type="commission",
+        target_id=f"{ids[0]}..{ids[-1]}",
+        data={"from": C.FROZEN, "to": C.SETTLED, "why": "refund window and freeze over", "count": len(ids)},
+    )
 
 
 def commissions_settle_bulk(*, shop, now: datetime, limit: int | None = None) -> int:
@@ -531,7 +547,7 @@ def commissions_settle_bulk(*, shop, now: datetime, limit: int | None = None) ->
             )
             if not ids:
                 break
-            _settle_rows(ids, now)
+            _settle_rows(shop_id, ids, now)
         done += len(ids)
         after = ids[-1]
     return done

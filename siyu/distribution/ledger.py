@@ -19,7 +19,7 @@ from django.db.models import Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from siyu.core.errors import Conflict
+from siyu.core.errors import Conflict, DomainError
 
 from .models import LedgerAccount, LedgerEntry, Promoter
 
@@ -28,6 +28,15 @@ EXPENSE, CLEARING = "commission_expense", "payout_clearing"
 PROMOTER_KINDS = (FROZEN, AVAILABLE, PAID_OUT)
 SHOP_KINDS = (EXPENSE, CLEARING)
 REF_COMMISSION, REF_WITHDRAWAL = "commission", "withdrawal"
+
+
+class LedgerUnbalanced(DomainError):
+    """A posting whose lines do not sum to zero. No request can cause it: it means a bug in the
+    code that built the lines, so it answers 500 (still with the usual error body) and writes nothing."""
+
+    code = "ledger_unbalanced"
+    status = 500
+    default_message = _("The books would not balance; nothing was recorded.")
 
 
 def account_get(*, shop_id: int, promoter_id: int | None, kind: str) -> LedgerAccount:
@@ -85,7 +94,9 @@ def post(*, shop_id: int, lines: list[tuple[LedgerAccount, int]], ref_type: str,
     """Write one balanced transaction and return its id; refuse (Conflict) if it would take a
     promoter account below zero. Locks: the promoter accounts it takes money from (pk order)."""
     lines = [(account, int(amount)) for account, amount in lines if amount]
-    assert sum(amount for _, amount in lines) == 0, "a ledger transaction must sum to zero"
+    total = sum(amount for _, amount in lines)
+    if total != 0:  # a real check, not an assert: `python -O` must not let money appear from nowhere
+        raise LedgerUnbalanced(detail={"sum": total, "ref_type": ref_type, "ref_id": ref_id})
     if not lines:
         return ""
     debited = {account.pk for account, amount in lines if amount < 0 and account.promoter_id is not None}

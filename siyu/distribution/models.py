@@ -110,10 +110,18 @@ class LedgerAccount(models.Model):
     kind = models.CharField(max_length=20)  # frozen | available | paid_out | commission_expense | payout_clearing
 
     class Meta:
+        # One account per (shop, promoter, kind), the shop's own (promoter NULL) included. Two partial
+        # unique indexes rather than one NULLS NOT DISTINCT constraint, which SQLite cannot create
+        # (Django skips it there with models.W047 and the embedded install would allow duplicates).
         constraints = [
             models.UniqueConstraint(
-                fields=["shop", "promoter", "kind"], name="one_account_per_kind", nulls_distinct=False
-            )
+                fields=["shop", "kind"], condition=Q(promoter__isnull=True), name="one_shop_account_per_kind"
+            ),
+            models.UniqueConstraint(
+                fields=["shop", "promoter", "kind"],
+                condition=Q(promoter__isnull=False),
+                name="one_promoter_account_per_kind",
+            ),
         ]
 
 

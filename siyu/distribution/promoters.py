@@ -22,6 +22,7 @@ from siyu.core.permissions import Actor, actor_user, require
 from siyu.shops.models import Shop
 
 from .models import CommissionRule, DistributionSettings, Promoter
+from .states import PROMOTER
 
 PAYOUT_KINDS = ("wechat", "alipay", "bank")
 MAX_TIERS = 2
@@ -101,7 +102,6 @@ def promoter_apply(
         "payout_kind": payout_kind,
         "payout_account": payout_account,
         "parent": parent,
-        "status": P.APPLIED,
         "decided_at": None,
         "decided_by": None,
         "note": "",
@@ -116,10 +116,8 @@ def promoter_apply(
             if Promoter.objects.filter(shop=shop, id_number_hash=id_hash).exclude(shopper=shopper).exists():
                 raise Conflict(_("This ID number is already registered."), code="id_number_taken")
             if current is None:
-                return Promoter.objects.create(shop=shop, shopper=shopper, **fields)
-            for key, value in fields.items():
-                setattr(current, key, value)
-            current.save()
+                return Promoter.objects.create(shop=shop, shopper=shopper, status=P.APPLIED, **fields)
+            PROMOTER.move(current, to=P.APPLIED, actor=shopper, why="applied again", fields=fields)
             return current
     except IntegrityError:
         raise Conflict(_("You have already applied."), code="already_applied") from None
@@ -132,38 +130,31 @@ def promoter_get(*, shop: Shop, promoter_id: int) -> Promoter:
     return promoter
 
 
-def _set_status(*, actor: Actor, promoter: Promoter, allowed: set, to: str, note: str, action: str) -> Promoter:
+def _set_status(*, actor: Actor, promoter: Promoter, to: str, note: str) -> Promoter:
+    """Move a promoter along the status table (states.PROMOTER refuses the rest), under its row lock."""
     require(actor, "customers.manage", shop_id=promoter.shop_id)
     with transaction.atomic():
         locked = Promoter.objects.select_for_update().get(pk=promoter.pk, shop_id=promoter.shop_id)
-        if locked.status not in allowed:
-            raise Conflict(
-                _("This promoter cannot do that now."), code="bad_transition", detail={"from": locked.status, "to": to}
-            )
-        before = locked.status
-        locked.status, locked.note = to, str(note or "").strip()[:200]
-        locked.decided_at, locked.decided_by = timezone.now(), actor
-        locked.save(update_fields=["status", "note", "decided_at", "decided_by"])
-        audit_record(
-            shop_id=locked.shop_id,
+        note = str(note or "").strip()[:200]
+        PROMOTER.move(
+            locked,
+            to=to,
             actor=actor_user(actor),
-            action=action,
-            target=locked,
-            data={"from": before, "to": to, "note": locked.note},
+            why=note,
+            fields={"note": note, "decided_at": timezone.now(), "decided_by": actor},
         )
     return locked
 
 
 def promoter_decide(*, actor: Actor, promoter: Promoter, approve: bool, note: str = "") -> Promoter:
-    """Staff approve or reject an application (permission customers.manage)."""
-    to = P.APPROVED if approve else P.REJECTED
-    return _set_status(actor=actor, promoter=promoter, allowed={P.APPLIED}, to=to, note=note, action="promoter.decide")
+    """Staff approve or reject an application (permission customers.manage). The status table
+    decides what may be decided: a rejected or approved one cannot be decided again."""
+    return _set_status(actor=actor, promoter=promoter, to=P.APPROVED if approve else P.REJECTED, note=note)
 
 
 def promoter_suspend(*, actor: Actor, promoter: Promoter, note: str = "", resume: bool = False) -> Promoter:
     """Stop (or resume) a promoter earning on new orders; what was earned stays theirs."""
-    allowed, to = ({P.SUSPENDED}, P.APPROVED) if resume else ({P.APPROVED}, P.SUSPENDED)
-    return _set_status(actor=actor, promoter=promoter, allowed=allowed, to=to, note=note, action="promoter.suspend")
+    return _set_status(actor=actor, promoter=promoter, to=P.APPROVED if resume else P.SUSPENDED, note=note)
 
 
 # --- settings and rules ---------------------------------------------------------------------------

@@ -20,9 +20,10 @@ from siyu.core.permissions import Actor, actor_user, require
 from siyu.shops.models import Shop
 
 from . import ledger
-from .models import Promoter, Withdrawal
+from .models import DistributionSettings, Promoter, Withdrawal
 from .payouts import payout_provider_get
 from .promoters import settings_for
+from .states import WITHDRAWAL, claimed_record
 
 W = Withdrawal.Status
 
@@ -77,30 +78,38 @@ def _lock(shop: Shop, withdrawal_id: int) -> Withdrawal:
     return found
 
 
-def approvals_needed(withdrawal: Withdrawal) -> int:
-    return 2 if withdrawal.amount > settings_for(withdrawal.shop_id).second_approval_over else 1
+def withdrawal_approvals_needed(*, withdrawal: Withdrawal, shop_settings: DistributionSettings | None = None) -> int:
+    """How many different people must approve this withdrawal: two above the shop's threshold.
+    The one place this rule lives; pages ask it for display (passing the shop's settings when they
+    ask for many rows), `withdrawal_approve` enforces it under the row lock."""
+    shop_settings = shop_settings or settings_for(withdrawal.shop_id)
+    return 2 if withdrawal.amount > shop_settings.second_approval_over else 1
 
 
 def withdrawal_approve(*, actor: Actor, shop: Shop, withdrawal_id: int) -> Withdrawal:
     """Finance approves (finance.manage). Above the shop's threshold a second, different person
-    must approve too before it can be paid."""
+    must approve too before it can be paid; a first approval is recorded and leaves it requested.
+    Locks: the withdrawal row."""
     require(actor, "finance.manage", shop_id=shop.pk)
     with transaction.atomic():
         withdrawal = _lock(shop, withdrawal_id)
-        if withdrawal.status != W.REQUESTED:
-            raise Conflict(_("This withdrawal cannot be approved now."), code="bad_transition")
+        WITHDRAWAL.check(withdrawal.status, W.APPROVED)
         if any(a.get("staff") == actor.pk for a in withdrawal.approvals):
             raise Conflict(_("A second, different person must approve this."), code="second_approver_needed")
-        withdrawal.approvals = [*withdrawal.approvals, {"staff": actor.pk, "at": timezone.now().isoformat()}]
-        if len(withdrawal.approvals) >= approvals_needed(withdrawal):
-            withdrawal.status = W.APPROVED
-        withdrawal.save(update_fields=["approvals", "status"])
+        approvals = [*withdrawal.approvals, {"staff": actor.pk, "at": timezone.now().isoformat()}]
+        if len(approvals) >= withdrawal_approvals_needed(withdrawal=withdrawal):
+            WITHDRAWAL.move(
+                withdrawal, to=W.APPROVED, actor=actor_user(actor), why="approved", fields={"approvals": approvals}
+            )
+            return withdrawal
+        withdrawal.approvals = approvals
+        withdrawal.save(update_fields=["approvals"])
         audit_record(
             shop_id=shop.pk,
             actor=actor_user(actor),
-            action="withdrawal.approve",
+            action="withdrawal.first_approval",
             target=withdrawal,
-            data={"amount": withdrawal.amount, "approvals": len(withdrawal.approvals), "status": withdrawal.status},
+            data={"amount": withdrawal.amount, "approvals": len(approvals), "status": withdrawal.status},
         )
     return withdrawal
 
@@ -120,21 +129,20 @@ def _give_back(withdrawal: Withdrawal, memo: str) -> None:
 
 
 def withdrawal_reject(*, actor: Actor, shop: Shop, withdrawal_id: int, note: str = "") -> Withdrawal:
-    """Refuse a withdrawal that is not being paid; the money goes back to available."""
+    """Refuse a withdrawal that is not being paid; the money goes back to available.
+    Locks: the withdrawal row, then the promoter's available account."""
     require(actor, "finance.manage", shop_id=shop.pk)
     with transaction.atomic():
         withdrawal = _lock(shop, withdrawal_id)
-        if withdrawal.status not in (W.REQUESTED, W.APPROVED):
-            raise Conflict(_("This withdrawal cannot be rejected now."), code="bad_transition")
+        WITHDRAWAL.check(withdrawal.status, W.REJECTED)
         _give_back(withdrawal, "rejected")
-        withdrawal.status, withdrawal.note, withdrawal.finished_at = W.REJECTED, str(note)[:200], timezone.now()
-        withdrawal.save(update_fields=["status", "note", "finished_at"])
-        audit_record(
-            shop_id=shop.pk,
+        note = str(note)[:200]
+        WITHDRAWAL.move(
+            withdrawal,
+            to=W.REJECTED,
             actor=actor_user(actor),
-            action="withdrawal.reject",
-            target=withdrawal,
-            data={"note": withdrawal.note},
+            why=note,
+            fields={"note": note, "finished_at": timezone.now()},
         )
     return withdrawal
 
@@ -146,16 +154,16 @@ def withdrawal_pay(*, actor: Actor, shop: Shop, withdrawal_id: int, retry: bool 
     one reaches the provider; `retry=True` calls it again for one stuck in paying (the provider
     pays an out_no once). The provider is called outside any transaction."""
     require(actor, "finance.manage", shop_id=shop.pk)
-    claimed = Withdrawal.objects.filter(shop=shop, pk=withdrawal_id, status=W.APPROVED).update(status=W.PAYING)
+    claimed = WITHDRAWAL.claim(Withdrawal.objects.filter(shop=shop, pk=withdrawal_id), current=W.APPROVED, to=W.PAYING)
     withdrawal = Withdrawal.objects.select_related("promoter").filter(shop=shop, pk=withdrawal_id).first()
     if withdrawal is None:
         raise NotFound(detail={"withdrawal": withdrawal_id})
-    if not claimed and not (retry and withdrawal.status == W.PAYING):
+    if claimed:
+        claimed_record(WITHDRAWAL, withdrawal, before=W.APPROVED, actor=actor_user(actor), why="payout started")
+    elif not (retry and withdrawal.status == W.PAYING):
         if withdrawal.status in (W.PAID, W.PAYING):
             return withdrawal  # paid, or being paid by another call
-        raise Conflict(
-            _("This withdrawal cannot be paid now."), code="bad_transition", detail={"status": withdrawal.status}
-        )
+        WITHDRAWAL.check(withdrawal.status, W.PAYING)  # refuses: 409 bad_transition
     promoter = withdrawal.promoter
     result = payout_provider_get().pay(
         out_no=withdrawal.out_no,
@@ -194,18 +202,13 @@ def withdrawal_settle(*, withdrawal_id: int, succeeded: bool, provider_ref: str 
                 ref_id=withdrawal.pk,
                 memo="paid",
             )
-            withdrawal.status = W.PAID
         else:
             _give_back(withdrawal, "payout failed")
-            withdrawal.status = W.FAILED
-        withdrawal.provider_ref, withdrawal.note = provider_ref[:64], str(note)[:200]
-        withdrawal.finished_at = timezone.now()
-        withdrawal.save(update_fields=["status", "provider_ref", "note", "finished_at"])
-        audit_record(
-            shop_id=withdrawal.shop_id,
-            actor=actor_user(actor),
-            action="withdrawal.settle",
-            target=withdrawal,
-            data={"status": withdrawal.status, "provider_ref": withdrawal.provider_ref},
+        WITHDRAWAL.move(
+            withdrawal,
+            to=W.PAID if succeeded else W.FAILED,
+            actor=actor_user(actor) if actor is not None else "payout provider",
+            why=str(note)[:200],
+            fields={"provider_ref": provider_ref[:64], "note": str(note)[:200], "finished_at": timezone.now()},
         )
     return withdrawal

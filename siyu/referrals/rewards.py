@@ -2,31 +2,36 @@
 
 When a referred customer's FIRST order (their earliest paid order in the shop, placed within the
 binding's window) is completed, one pending reward per side is written (the referrer's, when the
-referrer is a shopper: staff are paid by the shop, not by rewards; and the new customer's), due once
-the 7-day no-reason return period is over: it is counted from the day after receipt, so the rewards
-fall due at local midnight after received date + SIYU_NO_REASON_RETURN_DAYS.
+referrer is a shopper: staff are paid by the shop, not by rewards; and the new customer's). It is
+due once no refund can be asked for any more: at local midnight after the last refund day of the
+order (the longest after-sale window, quality claims included: siyu.orders.windows), the same
+rule promoter commission settles by. A reward granted after the 7-day return period alone could
+be spent before a quality refund on day 8 to 30 takes it back.
 
 A periodic task grants the due rewards into the points ledger or the store-credit ledger. A refund
 of that order — any refund, before or after the grant — forfeits both rewards in the refund's own
 transaction: pending ones are marked not granted, granted ones are reversed with a negative entry.
 A reversal never overdraws a balance: what was already spent is written off and noted on the reward.
+Every status change goes through REWARD (pending → granted | skipped, granted → reversed), which
+writes an audit row with from, to and why.
 
 Lock order everywhere: the order row, then its reward rows, then customer rows (points, credit).
 Rewards are not marketing; nothing here sends a message.
 """
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
-from django.conf import settings as django_settings
 from django.db import transaction
 from django.db.models import Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from siyu.core.states import StateMachine
 from siyu.customers.models import CrmSettings, Customer, CustomerEvent, PointsEntry
 from siyu.customers.points import points_balance
 from siyu.customers.stats import customer_for_shopper
 from siyu.orders.models import AfterSale, AfterSaleStatus, Order, OrderStatus
+from siyu.orders.windows import refund_window_end
 
 from .models import CreditEntry, ReferralBinding, ReferralReward, ReferralSettings
 from .rules import referral_settings_get
@@ -43,10 +48,22 @@ OPEN_AFTER_SALES = [
 ]
 
 
+REWARD = StateMachine(
+    name="referral_reward",
+    table={
+        S.PENDING: {S.GRANTED, S.SKIPPED},
+        S.GRANTED: {S.REVERSED},
+        S.SKIPPED: set(),
+        S.REVERSED: set(),
+    },
+    labels=dict(S.choices),
+)
+
+
 def return_window_end(received_at: datetime) -> datetime:
-    """The first moment after the no-reason return period of an order received at `received_at`."""
-    last_day = timezone.localdate(received_at) + timedelta(days=django_settings.SIYU_NO_REASON_RETURN_DAYS)
-    return timezone.make_aware(datetime.combine(last_day + timedelta(days=1), time.min))
+    """When the rewards of an order received at `received_at` fall due: the first moment after
+    the last day a refund can be asked for (orders.windows, shared with commission settlement)."""
+    return refund_window_end(received_at=received_at)
 
 
 def first_order_id(*, shop_id: int, shopper_id: int) -> int | None:
@@ -168,12 +185,14 @@ def _timeline(reward: ReferralReward, kind: str, **data) -> None:
 def _grant(reward: ReferralReward, now: datetime) -> None:
     customer = _lock_customer(reward.beneficiary_id)
     _write(reward, customer, reward.amount, GRANT, now)
-    ReferralReward.objects.filter(pk=reward.pk).update(status=S.GRANTED, granted_at=now)
+    REWARD.move(reward, to=S.GRANTED, actor="system", why="no refund possible any more", fields={"granted_at": now})
     _timeline(reward, "referral_reward", amount=reward.amount)
 
 
 def _skip(rewards: list[ReferralReward], note: str) -> None:
-    ReferralReward.objects.filter(pk__in=[r.pk for r in rewards]).update(status=S.SKIPPED, note=note)
+    """Locked pending rewards that will never be granted (two at most per order: one row each)."""
+    for reward in rewards:
+        REWARD.move(reward, to=S.SKIPPED, actor="system", why=note, fields={"note": note})
 
 
 def _grant_order(order_id: int, now: datetime) -> int:
@@ -216,7 +235,7 @@ def _reverse(reward: ReferralReward, now: datetime) -> None:
         _write(reward, customer, -taken, REVERSE, now)
     shortfall = reward.amount - taken
     note = f"order refunded; {shortfall} already spent, written off" if shortfall else "order refunded"
-    ReferralReward.objects.filter(pk=reward.pk).update(status=S.REVERSED, reversed_at=now, note=note)
+    REWARD.move(reward, to=S.REVERSED, actor="refund", why=note, fields={"reversed_at": now, "note": note})
     _timeline(reward, "referral_reward_reversed", amount=taken, shortfall=shortfall)
 
 

@@ -147,7 +147,7 @@ def test_approve_from_the_list_and_finance_cannot(en_client, finance_client, sho
     assert response.status_code == 302 and response["Location"] == reverse("console:promoters")
     assert Promoter.objects.get(pk=promoter.pk).status == "approved"
     again = en_client.post(url, {"action": "approve"}, follow=True)
-    assert "cannot do that now" in again.content.decode()
+    assert "cannot be done in the current state" in again.content.decode()  # the status table refused it
 
 
 def test_promoter_detail_shows_wallet(en_client, shop, owner, django_assert_num_queries):

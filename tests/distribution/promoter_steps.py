@@ -2,19 +2,23 @@
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import F
 
 from siyu.accounts.models import Address, Shopper
 from siyu.accounts.services import address_create
 from siyu.catalog.models import Product
-from siyu.distribution.models import DistributionSettings, Promoter
+from siyu.distribution.models import Commission, DistributionSettings, Promoter
 from siyu.distribution.promoters import promoter_apply, promoter_decide
-from siyu.orders import aftersales, lifecycle
+from siyu.orders import lifecycle
 from siyu.orders.fulfilment import order_ship
+from siyu.orders.models import Order
 from siyu.payments.services import aftersale_decide
 from siyu.shops.models import Shop
 
 from ..factories import make_product, make_shopper
-from ..orders.helpers import pay, place
+from ..orders.helpers import ask, pay, place
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
@@ -101,16 +105,16 @@ def ship_and_receive(w: World, order) -> None:
     order.refresh_from_db()
 
 
-def refund_line(w: World, order, quantity: int, line=None):
+def refund_line(w: World, order, quantity: int, line=None, reason_code: str = "other"):
     line = line or order.lines.order_by("id").first()
-    sale = aftersales.aftersale_request(
-        shop=w.shop,
-        shopper=order.shopper,
-        order_public_id=order.public_id,
-        line_id=line.pk,
-        kind="refund_only",
-        quantity=quantity,
-        reason_code="other",
-    )
+    sale = ask(order, line, "refund_only", quantity, reason_code)
     aftersale_decide(actor=w.owner, shop=w.shop, public_id=sale.public_id, approve=True)
     return sale  # the refund settles after commit: refresh it after leaving capture_on_commit
+
+
+def received_days_ago(order, days: int) -> None:
+    """Move a received order's receipt `days` back, and let its commissions learn their settlement
+    date again from it (as the hourly settlement does for commissions that have none)."""
+    Order.objects.filter(pk=order.pk).update(received_at=F("received_at") - timedelta(days=days))
+    Commission.objects.filter(order_id=order.pk).update(settle_after=None)
+    order.refresh_from_db()

@@ -7,8 +7,9 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from siyu.catalog.models import Category
+from siyu.core.errors import Conflict
 from siyu.core.events import event_dispatch
-from siyu.core.models import OutboxEvent
+from siyu.core.models import AuditEntry, OutboxEvent
 from siyu.distribution import commissions as commission_service
 from siyu.distribution import handlers, ledger
 from siyu.distribution.commissions import commissions_accrue, commissions_settle_due, settle_after_for
@@ -18,10 +19,12 @@ from siyu.orders.checkout import order_place
 from siyu.orders.models import AfterSaleStatus, Order, OrderStatus
 
 from ..factories import make_product
+from ..orders.helpers import ask
 from .promoter_steps import (
     World,
     address_for,
     approved_promoter,
+    received_days_ago,
     referred_order,
     refund_line,
     ship_and_receive,
@@ -177,6 +180,7 @@ def test_commission_reversal_commits_with_the_refund(shop, owner, monkeypatch, d
 
 def test_settlement_waits_for_receipt_window_and_freeze(shop, owner, settings, django_capture_on_commit_callbacks):
     settings.SIYU_NO_REASON_RETURN_DAYS = 7
+    settings.SIYU_QUALITY_CLAIM_DAYS = 30
     w = world(shop, owner, default_rate_bp=1000, freeze_days=3)
     with django_capture_on_commit_callbacks(execute=True):
         never_received = referred_order(w)
@@ -187,7 +191,7 @@ def test_settlement_waits_for_receipt_window_and_freeze(shop, owner, settings, d
     expected = settle_after_for(received_at=order.received_at, freeze_days=3)
     assert commission.settle_after == expected
     received_day = timezone.localdate(order.received_at)
-    assert timezone.localdate(expected) == received_day + timedelta(days=11)  # day after + 7 + 3
+    assert timezone.localdate(expected) == received_day + timedelta(days=34)  # day after + the 30 of quality claims + 3
     assert commissions_settle_due(now=expected - timedelta(seconds=1)) == 0
     assert commissions_settle_due(now=expected) == 1
     commission.refresh_from_db()
@@ -220,10 +224,10 @@ def test_refund_after_settlement_takes_back_from_available(shop, owner, django_c
     with django_capture_on_commit_callbacks(execute=True):
         order = referred_order(w, quantity=2)
         ship_and_receive(w, order)
-    commissions_settle_due(now=timezone.now() + timedelta(days=30))
+    commissions_settle_due(now=timezone.now() + timedelta(days=40))
     assert balances(w.promoter)["available"] == 2000
     with django_capture_on_commit_callbacks(execute=True):
-        refund_line(w, order, 1)  # a quality claim after the window
+        refund_line(w, order, 1)  # staff refunding after settlement: taken back from what is available
     assert balances(w.promoter)["available"] == 1000
     assert Commission.objects.get().amount == 1000
 
@@ -237,3 +241,67 @@ def test_ledger_totals_match_commissions(shop, owner, django_capture_on_commit_c
     assert balances(w.promoter)["frozen"] == total == 9000
     for txn in LedgerEntry.objects.values_list("transaction", flat=True).distinct():
         assert LedgerEntry.objects.filter(transaction=txn).aggregate(t=Sum("amount"))["t"] == 0
+
+
+def test_settlement_date_follows_the_longest_refund_window(shop, owner, settings):
+    received = timezone.make_aware(timezone.datetime(2025, 3, 10, 23, 50))
+    settings.SIYU_NO_REASON_RETURN_DAYS, settings.SIYU_QUALITY_CLAIM_DAYS = 7, 30
+    assert timezone.localtime(settle_after_for(received_at=received, freeze_days=7)) == timezone.make_aware(
+        timezone.datetime(2025, 4, 17)  # 10 March + 30 days of quality claims, the next midnight, + 7 frozen
+    )
+    settings.SIYU_QUALITY_CLAIM_DAYS = 3  # shorter than the no-reason window: that one is the longest
+    assert (
+        timezone.localdate(settle_after_for(received_at=received, freeze_days=7))
+        == timezone.datetime(2025, 3, 25).date()
+    )
+
+
+def test_a_quality_claim_on_day_29_finds_the_commission_frozen_and_reverses_it(
+    shop, owner, settings, django_capture_on_commit_callbacks
+):
+    settings.SIYU_NO_REASON_RETURN_DAYS, settings.SIYU_QUALITY_CLAIM_DAYS = 7, 30
+    w = world(shop, owner, default_rate_bp=1000, freeze_days=7)
+    with django_capture_on_commit_callbacks(execute=True):
+        order = referred_order(w, quantity=2)
+        ship_and_receive(w, order)
+    received_days_ago(order, 29)  # past the 7 days and the 7-day freeze, inside the 30 days of quality claims
+    assert commissions_settle_due(now=timezone.now()) == 0
+    commission = Commission.objects.get()
+    assert commission.status == Commission.Status.FROZEN and commission.settle_after > timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        sale = refund_line(w, order, 2, reason_code="quality")
+    sale.refresh_from_db()
+    commission.refresh_from_db()
+    assert sale.status == AfterSaleStatus.REFUNDED
+    assert (commission.amount, commission.status) == (0, Commission.Status.CANCELLED)
+    assert balances(w.promoter) == {"frozen": 0, "available": 0, "paid_out": 0}
+    assert not PromoterFlag.objects.filter(kind="clawback_short").exists()
+    cancelled = AuditEntry.objects.get(action="commission.cancelled", target_id=str(commission.pk))
+    assert (cancelled.data["from"], cancelled.data["to"], cancelled.actor_label) == ("frozen", "cancelled", "refund")
+
+
+def test_after_the_longest_window_claims_are_refused_and_the_commission_settles(
+    shop, owner, settings, django_capture_on_commit_callbacks
+):
+    settings.SIYU_NO_REASON_RETURN_DAYS, settings.SIYU_QUALITY_CLAIM_DAYS = 7, 30
+    w = world(shop, owner, default_rate_bp=1000, freeze_days=7)
+    with django_capture_on_commit_callbacks(execute=True):
+        order = referred_order(w)
+        ship_and_receive(w, order)
+    received_days_ago(order, 31)
+    line = order.lines.get()
+    for reason in ("quality", "no_reason"):
+        with pytest.raises(Conflict) as refused:
+            ask(order, line, "refund_only", 1, reason)
+        assert refused.value.code == "window_closed"
+    assert commissions_settle_due(now=timezone.now()) == 0  # still frozen for the 7 days after the window
+    commission = Commission.objects.get()
+    last_refund_day = timezone.localdate(order.received_at) + timedelta(days=30)
+    assert commission.settle_after == timezone.make_aware(
+        timezone.datetime.combine(last_refund_day + timedelta(days=1 + 7), timezone.datetime.min.time())
+    )
+    assert commissions_settle_due(now=commission.settle_after - timedelta(seconds=1)) == 0
+    assert commissions_settle_due(now=commission.settle_after) == 1
+    assert balances(w.promoter) == {"frozen": 0, "available": 1000, "paid_out": 0}
+    summary = AuditEntry.objects.get(action="commission.settled")
+    assert summary.data == {"from": "frozen", "to": "settled", "why": "refund window and freeze over", "count": 1}

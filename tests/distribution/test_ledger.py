@@ -1,10 +1,19 @@
 """The double-entry ledger: postings balance, promoter balances never go negative, balances are sums
 and agree with the commissions and withdrawals they came from, under random operations."""
 
+import importlib
+import io
+import os
 import secrets
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.apps import apps as django_apps
+from django.core.management import call_command
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
@@ -18,10 +27,10 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from siyu.core.errors import Conflict
+from siyu.core.errors import Conflict, DomainError
 from siyu.distribution import ledger
 from siyu.distribution.commissions import commissions_accrue, commissions_reverse_for_refund, commissions_settle_due
-from siyu.distribution.models import Commission, DistributionSettings, LedgerEntry, Withdrawal
+from siyu.distribution.models import Commission, DistributionSettings, LedgerAccount, LedgerEntry, Withdrawal
 from siyu.distribution.payouts import SandboxPayoutProvider
 from siyu.distribution.withdrawals import withdrawal_approve, withdrawal_pay, withdrawal_reject, withdrawal_request
 from siyu.orders.models import Order, OrderLine, OrderStatus
@@ -30,14 +39,18 @@ from ..factories import ShopFactory, make_product, make_shopper, make_staff
 from .promoter_steps import approved_promoter
 
 pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_post_refuses_unbalanced_and_overdrawing_transactions(shop, owner):
     promoter = approved_promoter(shop, owner)
     frozen = ledger.promoter_account(promoter, ledger.FROZEN)
     expense = ledger.shop_account(shop.pk, ledger.EXPENSE)
-    with pytest.raises(AssertionError):
+    with pytest.raises(ledger.LedgerUnbalanced) as unbalanced:
         ledger.post(shop_id=shop.pk, lines=[(frozen, 5), (expense, -4)], ref_type="commission", ref_id=1)
+    assert isinstance(unbalanced.value, DomainError) and unbalanced.value.code == "ledger_unbalanced"
+    assert unbalanced.value.detail == {"sum": 1, "ref_type": "commission", "ref_id": 1}
+    assert not LedgerEntry.objects.exists()
     with pytest.raises(Conflict):
         ledger.post(shop_id=shop.pk, lines=ledger.transfer(frozen, expense, 1), ref_type="commission", ref_id=1)
     ledger.post(shop_id=shop.pk, lines=ledger.transfer(expense, frozen, 7), ref_type="commission", ref_id=1)
@@ -46,6 +59,73 @@ def test_post_refuses_unbalanced_and_overdrawing_transactions(shop, owner):
     with pytest.raises(ValueError):
         ledger.account_get(shop_id=shop.pk, promoter_id=None, kind=ledger.FROZEN)
     assert [(e.amount, e.ref_id) for e in ledger.entries_for(ref_type="commission", ref_id=1)] == [(-7, 1), (7, 1)]
+
+
+def test_one_account_per_kind_is_enforced_by_the_database(shop, other_shop, owner):
+    """On SQLite as on PostgreSQL: the shop-level accounts (no promoter) are unique too."""
+    expense = ledger.shop_account(shop.pk, ledger.EXPENSE)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LedgerAccount.objects.create(shop=shop, promoter=None, kind=ledger.EXPENSE)
+    promoter = approved_promoter(shop, owner)
+    frozen = ledger.promoter_account(promoter, ledger.FROZEN)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LedgerAccount.objects.create(shop=shop, promoter=promoter, kind=ledger.FROZEN)
+    # other kinds, other promoters and other shops are other accounts
+    LedgerAccount.objects.create(shop=shop, promoter=None, kind=ledger.CLEARING)
+    LedgerAccount.objects.create(shop=shop, promoter=promoter, kind=ledger.AVAILABLE)
+    LedgerAccount.objects.create(shop=other_shop, promoter=None, kind=ledger.EXPENSE)
+    assert ledger.shop_account(shop.pk, ledger.EXPENSE) == expense
+    assert ledger.promoter_account(promoter, ledger.FROZEN) == frozen
+    assert LedgerAccount.objects.filter(shop=shop, promoter=None, kind=ledger.EXPENSE).count() == 1
+
+
+def test_check_reports_no_skipped_unique_constraint():
+    """models.W047: a NULLS NOT DISTINCT constraint that SQLite would silently not create."""
+    out, err = io.StringIO(), io.StringIO()
+    call_command("check", databases=["default"], tags=["models"], stdout=out, stderr=err)
+    assert "W047" not in out.getvalue() + err.getvalue()
+
+
+def test_the_migration_merges_duplicate_accounts_keeping_every_entry(shop, owner):
+    """Installs that ran on SQLite before the unique indexes existed may hold duplicates."""
+    merge = importlib.import_module("siyu.distribution.migrations.0002_ledger_account_unique_everywhere")
+    with connection.cursor() as cursor:  # back to the old SQLite state, inside this test's transaction
+        cursor.execute("DROP INDEX one_shop_account_per_kind")
+        cursor.execute("DROP INDEX one_promoter_account_per_kind")
+    promoter = approved_promoter(shop, owner)
+    expense = [LedgerAccount.objects.create(shop=shop, kind=ledger.EXPENSE) for _ in range(3)]
+    frozen = [LedgerAccount.objects.create(shop=shop, promoter=promoter, kind=ledger.FROZEN) for _ in range(2)]
+    for i, (source, target) in enumerate(zip(expense, [*frozen, frozen[0]], strict=True)):
+        ledger.post(shop_id=shop.pk, lines=ledger.transfer(source, target, 100 + i), ref_type="commission", ref_id=i)
+    merge.merge_duplicate_accounts(django_apps, None)
+    assert list(LedgerAccount.objects.order_by("pk")) == [expense[0], frozen[0]]
+    assert LedgerEntry.objects.count() == 6
+    assert ledger.balance(expense[0]) == -(100 + 101 + 102) and ledger.balance(frozen[0]) == 303
+
+
+_UNBALANCED_UNDER_O = """
+import django
+django.setup()
+from siyu.distribution import ledger
+from siyu.distribution.models import LedgerAccount
+assert False, "this interpreter must run with -O"
+lines = [(LedgerAccount(pk=1, shop_id=1, promoter_id=1, kind="frozen"), 5),
+         (LedgerAccount(pk=2, shop_id=1, kind="commission_expense"), -4)]
+try:
+    ledger.post(shop_id=1, lines=lines, ref_type="commission", ref_id=1)
+except ledger.LedgerUnbalanced as exc:
+    print("refused", exc.code)
+"""
+
+
+def test_unbalanced_posting_is_refused_under_python_optimise():
+    """`python -O` strips asserts; the zero-sum check must not be one. The posting is refused
+    before any database work, so the child process needs no database."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "PYTHONPATH": str(ROOT)}
+    run = subprocess.run(
+        [sys.executable, "-O", "-c", _UNBALANCED_UNDER_O], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert run.stdout.strip() == "refused ledger_unbalanced", run.stderr[-2000:]
 
 
 def _paid_order(shop, buyer, sku, product, code, quantity, unit_price):

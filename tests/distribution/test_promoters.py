@@ -86,7 +86,13 @@ def test_staff_decide_with_permission_and_audit(shop, owner, shopper):
     assert approved.status == Promoter.Status.APPROVED and approved.decided_by == owner
     suspended = promoter_suspend(actor=owner, promoter=approved, note="刷单")
     assert suspended.status == Promoter.Status.SUSPENDED
-    assert AuditEntry.objects.filter(action="promoter.decide", target_id=str(promoter.pk)).count() == 2
+    decisions = AuditEntry.objects.filter(
+        action__in=["promoter.approved", "promoter.rejected"], target_id=str(promoter.pk)
+    )
+    assert sorted((e.action, e.data["from"], e.data["to"]) for e in decisions) == [
+        ("promoter.approved", "applied", "approved"),
+        ("promoter.rejected", "applied", "rejected"),
+    ]
 
 
 def test_parent_code_links_an_approved_promoter_only(shop, owner):

@@ -2,10 +2,11 @@
 payout outside any transaction with the idempotency key written first."""
 
 import pytest
+from django.urls import reverse
 
 from siyu.accounts.roles import FINANCE, SERVICE
 from siyu.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from siyu.distribution import ledger
+from siyu.distribution import ledger, withdrawals
 from siyu.distribution.models import LedgerEntry, Withdrawal
 from siyu.distribution.payouts import SandboxPayoutProvider
 from siyu.distribution.promoters import promoter_suspend
@@ -156,3 +157,33 @@ def test_other_shops_staff_cannot_touch_withdrawals(shop, other_shop, owner):
         withdrawal_approve(actor=stranger, shop=shop, withdrawal_id=withdrawal.pk)
     with pytest.raises(NotFound):
         withdrawal_approve(actor=stranger, shop=other_shop, withdrawal_id=withdrawal.pk)
+
+
+def test_the_console_page_asks_the_service_how_many_approvers(staff_client, shop, owner, monkeypatch):
+    """The approval rule lives in the service; the page only shows what the service answers."""
+    w = world(shop, owner, second_approval_over=10000)
+    fund(w.promoter, 30000)
+    big = withdrawal_request(shop=shop, shopper=w.promoter.shopper, amount=20000)
+    small = withdrawal_request(shop=shop, shopper=w.promoter.shopper, amount=2000)
+    asked, rule = [], withdrawals.withdrawal_approvals_needed
+
+    def spy(**kwargs):
+        asked.append(kwargs["withdrawal"].pk)
+        return rule(**kwargs)
+
+    monkeypatch.setattr(withdrawals, "withdrawal_approvals_needed", spy)
+    page = staff_client.get(reverse("console:withdrawals"))
+    assert page.status_code == 200
+    assert {row["w"].pk: row["needed"] for row in page.context["rows"]} == {big.pk: 2, small.pk: 1}
+    assert sorted(asked) == sorted([big.pk, small.pk])
+
+
+def test_approval_needs_are_decided_by_the_service_at_the_threshold(shop, owner):
+    w = world(shop, owner, second_approval_over=10000)
+    fund(w.promoter, 30000)
+    at = withdrawal_request(shop=shop, shopper=w.promoter.shopper, amount=10000)
+    above = withdrawal_request(shop=shop, shopper=w.promoter.shopper, amount=10001)
+    assert withdrawals.withdrawal_approvals_needed(withdrawal=at) == 1
+    assert withdrawals.withdrawal_approvals_needed(withdrawal=above) == 2
+    assert withdrawal_approve(actor=owner, shop=shop, withdrawal_id=at.pk).status == W.APPROVED
+    assert withdrawal_approve(actor=owner, shop=shop, withdrawal_id=above.pk).status == W.REQUESTED

@@ -1,7 +1,8 @@
 """Promoter money and trust: withdrawals to approve and pay, sell-through, flags, price floors.
 
 Finance approves and pays withdrawals (finance.manage, checked by the services); above the shop's
-threshold a second, different approver is needed. Customer service can look but not act.
+threshold a second, different approver is needed (withdrawals.withdrawal_approvals_needed says how
+many; the page only shows it). Customer service can look but not act.
 """
 
 from datetime import timedelta
@@ -34,11 +35,11 @@ SELLTHROUGH_DAYS = (30, 90, 365)
 @staff_required(perm=VIEW)
 @require_GET
 def withdrawal_list(request):
-    threshold = distribution_settings(shop=request.shop).second_approval_over
+    shop_settings = distribution_settings(shop=request.shop)
     rows = []
     for w in withdrawals_to_approve(shop=request.shop):
-        # Shown only; withdrawal_approve decides, with the same threshold, under the row lock.
-        needed = 2 if w.amount > threshold else 1
+        # Shown only: the service owns the rule and applies it again under the row lock.
+        needed = withdrawals.withdrawal_approvals_needed(withdrawal=w, shop_settings=shop_settings)
         approvers = {a.get("staff") for a in w.approvals}
         rows.append(
             {
@@ -49,7 +50,7 @@ def withdrawal_list(request):
                 "mine": request.staff.pk in approvers,
             }
         )
-    return page(request, "console/withdrawals.html", {"rows": rows, "threshold": threshold})
+    return page(request, "console/withdrawals.html", {"rows": rows, "threshold": shop_settings.second_approval_over})
 
 
 @staff_required(perm=VIEW)
