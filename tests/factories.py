@@ -86,10 +86,12 @@ def image_upload(name: str = "p.png", size=(300, 200), fmt: str = "PNG", color=(
 
 
 def sign_in_shopper(client, shopper: Shopper) -> None:
-    """Put a shopper in the test client's session (sessions are signed cookies)."""
+    """Sign a shopper in on the test client's session, as the sign-in page does."""
     from django.conf import settings
 
+    from siyu.accounts.sessions import shopper_session_start
+
     session = client.session
-    session["shopper_id"] = shopper.pk
+    shopper_session_start(session=session, shopper=shopper)
     session.save()
     client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key

@@ -14,6 +14,7 @@ def _check(env_extra: dict) -> subprocess.CompletedProcess:
         k: v
         for k, v in os.environ.items()
         if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        and not k.startswith(("SIYU_SMS", "SIYU_ALLOW_LOG_SMS", "SIYU_TENCENT", "SIYU_ALIYUN"))
     }
     env.update({"DJANGO_SETTINGS_MODULE": "config.settings.production", **env_extra})
     return subprocess.run(
@@ -40,7 +41,29 @@ def test_production_refuses_to_start_without_secrets(env, message):
     assert result.returncode != 0 and message in result.stderr
 
 
+def _deploy_env(**extra) -> dict:
+    return {"ALLOWED_HOSTS": "shop.example.com", "SECRET_KEY": secrets.token_urlsafe(60), **extra}
+
+
 def test_production_deploy_check_is_clean():
-    result = _check({"ALLOWED_HOSTS": "shop.example.com", "SECRET_KEY": secrets.token_urlsafe(60)})
+    result = _check(_deploy_env(SIYU_ALLOW_LOG_SMS="1"))
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_refuses_sign_in_codes_in_the_log():
+    result = _check(_deploy_env())
+    assert result.returncode != 0 and "siyu.E002" in result.stderr
+
+
+def test_production_with_a_real_sms_provider_is_clean():
+    result = _check(
+        _deploy_env(
+            SIYU_SMS_BACKEND="siyu.accounts.sms.TencentSmsBackend",
+            SIYU_SMS_TEMPLATE="1234567",
+            SIYU_TENCENT_SECRET_ID="id",
+            SIYU_TENCENT_SECRET_KEY="key",
+            SIYU_TENCENT_SMS_APP_ID="1400000001",
+        )
+    )
+    assert result.returncode == 0, result.stderr

@@ -20,8 +20,8 @@ DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
+# No django.contrib.admin: nothing registers with it, and an unused sign-in page is only a target.
 INSTALLED_APPS = [
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -47,6 +47,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "siyu.core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "siyu.core.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "siyu.shops.middleware.ShopMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -119,8 +120,21 @@ else:
         "consumer": {"workers": env_int("SIYU_WORKER_THREADS", 2), "worker_type": "thread"},
     }
 
-# Sessions live in a signed cookie: no query per request, nothing to share between app processes.
-SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+# Sessions live on the server, so signing out, deactivation, a password change or account
+# deletion ends them (a signed cookie would stay valid until it expires). Reads come from a
+# cache shared by every app process (Redis, or files in SIYU_DATA_DIR), writes go to the
+# database as well, so a session survives a cache restart and a deleted one stays deleted.
+SESSION_ENGINE = env_str("SIYU_SESSION_ENGINE", "django.contrib.sessions.backends.cached_db")
+SESSION_CACHE_ALIAS = "sessions"
+if REDIS_URL:
+    CACHES["sessions"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+else:
+    CACHES["sessions"] = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "cache" / "sessions"),
+        "TIMEOUT": None,  # a session's own expiry decides; the cache only mirrors it
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    }
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 30
 LOGIN_URL = "console:login"
@@ -149,6 +163,27 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2500
 
 # --- Siyu -------------------------------------------------------------------------------
 SIYU_SMS_BACKEND = env_str("SIYU_SMS_BACKEND", "siyu.accounts.sms.LogSmsBackend")
+# The log backend writes sign-in codes to the log: `check --deploy` refuses it unless this says so.
+SIYU_ALLOW_LOG_SMS = env_bool("SIYU_ALLOW_LOG_SMS", False)
+SIYU_SMS = {
+    "sign_name": env_str("SIYU_SMS_SIGN_NAME"),  # empty: each shop's name signs its messages
+    "template": env_str("SIYU_SMS_TEMPLATE"),  # Aliyun template code (SMS_…) or Tencent template id
+    "template_params": env_list("SIYU_SMS_TEMPLATE_PARAMS", "code"),  # of: code, minutes
+    "aliyun_access_key_id": env_str("SIYU_ALIYUN_ACCESS_KEY_ID"),
+    "aliyun_access_key_secret": env_str("SIYU_ALIYUN_ACCESS_KEY_SECRET"),
+    "aliyun_region": env_str("SIYU_ALIYUN_SMS_REGION", "cn-hangzhou"),
+    "aliyun_endpoint": env_str("SIYU_ALIYUN_SMS_ENDPOINT", "dysmsapi.aliyuncs.com"),
+    "tencent_secret_id": env_str("SIYU_TENCENT_SECRET_ID"),
+    "tencent_secret_key": env_str("SIYU_TENCENT_SECRET_KEY"),
+    "tencent_app_id": env_str("SIYU_TENCENT_SMS_APP_ID"),
+    "tencent_region": env_str("SIYU_TENCENT_SMS_REGION", "ap-guangzhou"),
+}
+# Staff password sign-in: failures allowed per account and per address in one window.
+SIYU_SIGNIN_WINDOW_SECONDS = env_int("SIYU_SIGNIN_WINDOW_SECONDS", 15 * 60)
+SIYU_SIGNIN_MAX_PER_ACCOUNT = env_int("SIYU_SIGNIN_MAX_PER_ACCOUNT", 10)
+SIYU_SIGNIN_MAX_PER_ADDRESS = env_int("SIYU_SIGNIN_MAX_PER_ADDRESS", 30)
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR).
+SIYU_TRUSTED_PROXIES = env_int("SIYU_TRUSTED_PROXIES", 0)
 SIYU_OTP_TTL_SECONDS = env_int("SIYU_OTP_TTL_SECONDS", 300)
 SIYU_OTP_MAX_PER_PHONE_HOUR = env_int("SIYU_OTP_MAX_PER_PHONE_HOUR", 5)
 SIYU_OTP_MAX_PER_IP_HOUR = env_int("SIYU_OTP_MAX_PER_IP_HOUR", 20)

@@ -26,7 +26,11 @@ else:
             "TEST": {"NAME": str(_tmp / "test.sqlite3")},
         }
     }
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "siyu-test"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "siyu-test"},
+    # One test process: a local-memory mirror behaves as the shared file or Redis cache does.
+    "sessions": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "siyu-test-sessions"},
+}
 HUEY = {**HUEY, "huey_class": "huey.MemoryHuey", "immediate": True}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SIYU_SHOP_CACHE_SECONDS = 0

@@ -110,3 +110,37 @@ class ApiToken(models.Model):
                 name="token_has_one_holder",
             )
         ]
+
+
+class SignedInSession(models.Model):
+    """Which session keys a staff user or a shopper is signed in under.
+
+    Sessions live in a store keyed by an opaque key (the database or the cache); this index is
+    how every session of one person is found and ended at once: on deactivation, on a password
+    change, on account deletion. A row may outlive its session (a logout flushes the session
+    first); ending a session that is already gone is a no-op.
+    """
+
+    session_key = models.CharField(max_length=40)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
+    shopper = models.ForeignKey(Shopper, null=True, blank=True, on_delete=models.CASCADE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["session_key"]), models.Index(fields=["created_at"])]
+
+
+class SignInFailure(models.Model):
+    """A staff password attempt that has not (yet) succeeded, for the sign-in throttle.
+
+    The row is written before the password is checked, so parallel guesses count each other
+    (see `signin.staff_sign_in`); a successful attempt removes it along with the account's
+    earlier failures.
+    """
+
+    username = models.CharField(max_length=150)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["username", "created_at"]), models.Index(fields=["ip", "created_at"])]

@@ -2,15 +2,21 @@ from siyu.core.errors import NotFound
 from siyu.shops.models import Shop
 
 from .models import Address, ApiToken, Shopper, StaffMember
-
-SHOPPER_SESSION_KEY = "shopper_id"
+from .sessions import SHOPPER_HASH_SESSION_KEY, SHOPPER_SESSION_KEY, shopper_session_valid  # noqa: F401 (re-exported)
 
 
 def shopper_from_session(session) -> Shopper | None:
+    """The shopper signed in on this session, or None. A session bound to an identity that has
+    since been deleted is refused and its sign-in dropped, however the session survived."""
     shopper_id = session.get(SHOPPER_SESSION_KEY)
     if not shopper_id:
         return None
-    return Shopper.objects.filter(pk=shopper_id).first()
+    shopper = Shopper.objects.filter(pk=shopper_id).first()
+    if shopper is None or not shopper_session_valid(session, shopper):
+        session.pop(SHOPPER_SESSION_KEY, None)
+        session.pop(SHOPPER_HASH_SESSION_KEY, None)
+        return None
+    return shopper
 
 
 def staff_for_user(*, user, shop: Shop | None) -> StaffMember | None:

@@ -20,6 +20,7 @@ from siyu.shops.models import Shop
 
 from .models import Address, ApiToken, OtpChallenge, Shopper, StaffMember
 from .roles import OWNER, ROLE_PERMISSIONS
+from .sessions import sessions_end
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -40,8 +41,18 @@ def _code_hash(phone_hash: str, code: str) -> str:
 # --- one-time codes ------------------------------------------------------------------------
 
 
-def otp_request(*, phone: str, ip: str | None) -> OtpChallenge:
-    """Send a sign-in code. Limited per number (and one a minute) and per IP address."""
+def otp_message(*, shop: Shop | None, code: str) -> tuple[str, str, dict]:
+    """The sign-in code SMS as (text, signature, template parameters). Signed with the shop's
+    name, so the shopper knows which shop is asking; providers fill their approved template
+    from the parameters, the log backend writes the text."""
+    sign = (shop.name if shop is not None else "") or settings.SIYU_SMS["sign_name"] or "私域"
+    minutes = settings.SIYU_OTP_TTL_SECONDS // 60
+    text = f"【{sign}】验证码 {code}，{minutes} 分钟内有效。请勿告诉他人。"
+    return text, sign, {"code": code, "minutes": str(minutes)}
+
+
+def otp_request(*, phone: str, ip: str | None, shop: Shop | None = None) -> OtpChallenge:
+    """Send a sign-in code for `shop`. Limited per number (and one a minute) and per IP address."""
     from .tasks import sms_deliver
 
     phone = phone_normalize(phone)
@@ -62,8 +73,8 @@ def otp_request(*, phone: str, ip: str | None) -> OtpChallenge:
         ip=ip,
         expires_at=now + timedelta(seconds=settings.SIYU_OTP_TTL_SECONDS),
     )
-    text = f"【私域】验证码 {code}，{settings.SIYU_OTP_TTL_SECONDS // 60} 分钟内有效。Siyu code {code}."
-    transaction.on_commit(lambda: sms_deliver(phone, text))
+    text, sign, params = otp_message(shop=shop, code=code)
+    transaction.on_commit(lambda: sms_deliver(phone, text, sign, params))
     return challenge
 
 
@@ -240,6 +251,11 @@ def staff_update(*, actor: StaffMember, member: StaffMember, role: str, is_activ
         before = {"role": member.role, "is_active": member.is_active}
         member.role, member.is_active = role, is_active
         member.save(update_fields=["role", "is_active"])
+        # The user account mirrors the staff record (one shop per user), so Django's own
+        # authentication refuses a deactivated member on every request, not only the console.
+        get_user_model().objects.filter(pk=member.user_id).update(is_active=is_active)
+        if before["is_active"] and not is_active:
+            sessions_end(user=member.user)
         audit_record(
             shop_id=member.shop_id,
             actor=actor.user,
@@ -247,6 +263,27 @@ def staff_update(*, actor: StaffMember, member: StaffMember, role: str, is_activ
             target=member,
             data={"from": before, "to": {"role": role, "is_active": is_active}},
         )
+    return member
+
+
+def staff_set_password(
+    *, actor: StaffMember, member: StaffMember, password: str, keep_session_key: str | None = None
+) -> StaffMember:
+    """Set a staff member's password and end every session they are signed in under, except
+    `keep_session_key` (the browser of a member changing their own password; the caller then
+    refreshes that session's hash with `update_session_auth_hash`)."""
+    if actor.pk != member.pk:
+        require(actor, "staff.manage", shop_id=member.shop_id)
+    elif not actor.is_active:
+        raise PermissionDenied()
+    if len(str(password or "")) < 8:
+        raise InvalidInput(detail={"password": "at least 8 characters"})
+    user = member.user
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    keep = keep_session_key if actor.pk == member.pk else None
+    sessions_end(user=user, keep=keep)
+    audit_record(shop_id=member.shop_id, actor=actor.user, action="staff.password", target=member, data={})
     return member
 
 

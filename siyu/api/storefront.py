@@ -17,6 +17,7 @@ from siyu.accounts.services import (
     token_issue,
     token_revoke_shopper,
 )
+from siyu.accounts.sessions import shopper_session_start
 from siyu.catalog.selectors import categories_tree, product_for_shopper, products_featured, products_on_sale
 
 from .auth import shopper_auth
@@ -95,7 +96,7 @@ def csrf(request):
 
 @router.post("/auth/otp", response={202: OtpOut, **ERRORS})
 def auth_otp(request, data: OtpIn):
-    challenge = otp_request(phone=data.phone, ip=_client_ip(request))
+    challenge = otp_request(phone=data.phone, ip=_client_ip(request), shop=request.shop)
     return Status(202, challenge)
 
 
@@ -104,8 +105,7 @@ def auth_login(request, data: LoginIn):
     shopper = shopper_sign_in(phone=data.phone, code=data.code)
     _token, key = token_issue(shop=request.shop, shopper=shopper, name="storefront login")
     # A new session key at sign-in, so a planted session cannot be taken over (fixation).
-    request.session.cycle_key()
-    request.session[SHOPPER_SESSION_KEY] = shopper.pk
+    shopper_session_start(session=request.session, shopper=shopper)
     rotate_token(request)
     return {"token": key, "shopper": shopper}
 

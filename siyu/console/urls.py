@@ -24,6 +24,7 @@ urlpatterns = [
     path("", auth.home, name="home"),
     path("login/", auth.login, name="login"),
     path("logout/", auth.logout, name="logout"),
+    path("password/", auth.password, name="password"),
     path("shop/", shop.shop_profile, name="shop_profile"),
     path("shop/image/<str:kind>/", shop.shop_image, name="shop_image"),
     path("return-policies/", shop.return_policies, name="return_policies"),

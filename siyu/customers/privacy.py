@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from siyu.accounts.models import Address, ApiToken, OtpChallenge, Shopper
+from siyu.accounts.sessions import shopper_sessions_end
 from siyu.core.audit import audit_record
 from siyu.core.errors import Conflict
 from siyu.core.money import format_yuan
@@ -232,6 +233,7 @@ def shopper_delete(*, shopper: Shopper) -> None:
             target=shopper,
             data={"customers": [c.public_id for c in customers]},
         )
+    shopper_sessions_end(shopper=shopper)
 
 
 # --- consents and staff views ---------------------------------------------------------------

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from siyu.accounts.selectors import SHOPPER_SESSION_KEY, address_get, addresses_of
+from siyu.accounts.selectors import address_get, addresses_of
 from siyu.accounts.services import (
     address_create,
     address_delete,
@@ -14,6 +14,7 @@ from siyu.accounts.services import (
     otp_request,
     shopper_sign_in,
 )
+from siyu.accounts.sessions import shopper_session_start
 from siyu.core.errors import DomainError
 
 from .helpers import current_shopper, safe_next, shopper_required
@@ -29,12 +30,11 @@ def login(request):
     if request.method == "POST":
         try:
             if request.POST.get("action") == "send":
-                otp_request(phone=ctx["phone"], ip=request.META.get("REMOTE_ADDR"))
+                otp_request(phone=ctx["phone"], ip=request.META.get("REMOTE_ADDR"), shop=request.shop)
                 ctx["code_sent"] = True
             else:
                 shopper = shopper_sign_in(phone=ctx["phone"], code=request.POST.get("code", ""))
-                request.session.cycle_key()
-                request.session[SHOPPER_SESSION_KEY] = shopper.pk
+                shopper_session_start(session=request.session, shopper=shopper)
                 return redirect(next_url)
         except DomainError as exc:
             ctx["error"] = exc.message

@@ -57,8 +57,20 @@ def test_staff_of_another_shop_cannot_sign_in_here(client, shop, other_owner):
     client.cookies["django_language"] = "en"
     response = client.post(reverse("console:login"), {"username": "rival", "password": "password123"})
     assert response.status_code == 400
-    assert "not staff of this shop" in response.content.decode()
     assert "_auth_user_id" not in client.session
+    # The answer is the one a wrong password gets, so this page cannot confirm another shop's password.
+    wrong = client.post(reverse("console:login"), {"username": "rival", "password": "not-the-password"})
+    assert wrong.status_code == 400
+    assert _form_errors(response) == _form_errors(wrong) == ["The username or password is wrong."]
+
+
+def _form_errors(response) -> list[str]:
+    return list(response.context["form"].non_field_errors())
+
+
+def test_admin_site_is_not_served(client, shop):
+    assert client.get("/admin/").status_code == 404
+    assert client.get("/admin/login/").status_code == 404
 
 
 def test_staff_of_another_shop_gets_403(shop, other_client):

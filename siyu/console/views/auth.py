@@ -1,17 +1,24 @@
 """Signing in and out, and the dashboard."""
 
-from django.contrib import auth
+from django import forms
+from django.contrib import auth, messages
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from siyu.accounts.selectors import staff_for_user, staff_list
+from siyu.accounts.selectors import staff_list
+from siyu.accounts.services import staff_set_password
+from siyu.accounts.sessions import session_keep_after_password_change
+from siyu.accounts.signin import staff_sign_in
 from siyu.catalog.selectors import catalog_counts
+from siyu.core.errors import DomainError
+from siyu.core.security import client_ip
 from siyu.customers.selectors import customer_counts
 from siyu.orders.selectors import order_counts, orders_paid_since
 
@@ -31,21 +38,25 @@ def _next_url(request) -> str:
 @csrf_protect
 @never_cache
 def login(request):
-    """Username and password, accepted only for an active staff member of this shop."""
+    """Username and password, accepted only for an active staff member of this shop. Every
+    refusal reads the same, and attempts are throttled per account and per address."""
     form = LoginForm(request.POST or None)
     status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            user = auth.authenticate(
-                request, username=form.cleaned_data["username"], password=form.cleaned_data["password"]
-            )
-            if user is None:
-                form.add_error(None, _("The username or password is wrong."))
-            elif staff_for_user(user=user, shop=request.shop) is None:
-                form.add_error(None, _("This account is not staff of this shop."))
+            try:
+                member = staff_sign_in(
+                    shop=request.shop,
+                    username=form.cleaned_data["username"],
+                    password=form.cleaned_data["password"],
+                    ip=client_ip(request),
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+                status = exc.status
             else:
-                auth.login(request, user)
+                auth.login(request, member.user)
                 return redirect(_next_url(request) or "console:home")
     return page(request, "console/login.html", {"form": form, "next": _next_url(request)}, status=status)
 
@@ -54,6 +65,47 @@ def login(request):
 def logout(request):
     auth.logout(request)
     return redirect("console:login")
+
+
+class PasswordForm(forms.Form):
+    password = forms.CharField(label=_lazy("Current password"), widget=forms.PasswordInput, max_length=200)
+    new_password = forms.CharField(
+        label=_lazy("New password"), widget=forms.PasswordInput, min_length=8, max_length=200
+    )
+
+
+@sensitive_post_parameters("password", "new_password")
+@never_cache
+@staff_required
+def password(request):
+    """A staff member changes their own password; every other session of theirs ends. The
+    current password goes through the same throttled check as signing in."""
+    form = PasswordForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                staff_sign_in(
+                    shop=request.shop,
+                    username=request.user.get_username(),
+                    password=form.cleaned_data["password"],
+                    ip=client_ip(request),
+                )
+                staff_set_password(
+                    actor=request.staff,
+                    member=request.staff,
+                    password=form.cleaned_data["new_password"],
+                    keep_session_key=request.session.session_key,
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+                status = exc.status
+            else:
+                session_keep_after_password_change(request=request, user=request.staff.user)
+                messages.success(request, _("Your password has been changed. Other devices are signed out."))
+                return redirect("console:home")
+    return page(request, "console/password.html", {"form": form}, status=status)
 
 
 def _paid_today(shop) -> dict:

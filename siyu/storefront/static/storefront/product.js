@@ -4,7 +4,10 @@
   var data = JSON.parse(document.getElementById("sku-data").textContent);
   var picker = document.getElementById("sku-picker");
   if (!picker) return;
-  var t = window.SIYU_I18N;
+  // Translated words come from the picker's data-* attributes (no inline script: see the CSP).
+  var t = { inStock: picker.dataset.inStock, soldOut: picker.dataset.soldOut,
+            only: picker.dataset.only, chosen: picker.dataset.chosen };
+  picker.addEventListener("submit", function (e) { e.preventDefault(); });
   var dims = Array.prototype.slice.call(picker.querySelectorAll("fieldset[data-dim]"));
   var chosen = dims.map(function () { return null; });
   var price = document.getElementById("price");
