@@ -111,6 +111,7 @@ def test_deactivated_staff_is_refused_even_by_a_session_the_index_missed(shop, o
 
 def test_password_change_ends_the_other_sessions(shop, owner):
     here, elsewhere = _staff_sign_in("boss"), _staff_sign_in("boss")
+    assert f'href="{reverse("console:password")}"' in here.get(reverse("console:home")).content.decode()
     response = here.post(reverse("console:password"), {"password": "password123", "new_password": "n3w-secret-pw"})
     assert response.status_code == 302
     assert here.get(reverse("console:home")).status_code == 200
