@@ -61,7 +61,7 @@ def test_up_prepares_then_builds_the_demo_only_if_empty(monkeypatch):
     calls = []
     monkeypatch.setattr(up_cmd, "call_command", lambda name, **kw: calls.append((name, kw.get("if_empty"))))
     up_cmd.Command(stdout=StringIO()).prepare(build_demo=True)
-    assert calls == [("migrate", None), ("collectstatic", None), ("demo", True)]
+    assert calls == [("compile_translations", None), ("migrate", None), ("collectstatic", None), ("demo", True)]
 
 
 @pytest.fixture

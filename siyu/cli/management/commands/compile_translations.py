@@ -69,4 +69,5 @@ class Command(BaseCommand):
             raise CommandError(f"no locale/*/LC_MESSAGES/django.po under {base}")
         for po_path in paths:
             count = catalogue_compile(po_path=po_path, mo_path=po_path.with_suffix(".mo"))
-            self.stdout.write(f"{po_path.relative_to(base)}: {count} translations", style_func=None)
+            if options.get("verbosity", 1) > 0:
+                self.stdout.write(f"{po_path.relative_to(base)}: {count} translations", style_func=None)

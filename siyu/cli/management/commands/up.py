@@ -133,7 +133,9 @@ class Command(BaseCommand):
         self.stdout.write(_("Stopped."))
 
     def prepare(self, *, build_demo: bool) -> None:
-        # compilemessages is the Makefile's job: it needs gettext, which `siyu up` must not require.
+        # Babel compiles the catalogues, so this needs no GNU gettext; the server process started
+        # afterwards reads the fresh .mo files.
+        call_command("compile_translations", verbosity=0)
         self.stdout.write(_("Applying database migrations…"))
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write(_("Collecting static files…"))
