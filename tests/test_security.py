@@ -126,3 +126,13 @@ def test_client_ip_trusts_only_the_configured_proxies(settings):
     assert client_ip(request) == "1.2.3.4"
     settings.SIYU_TRUSTED_PROXIES = 2
     assert client_ip(request) == "6.6.6.6"
+
+
+def test_sign_in_codes_record_the_caller_behind_a_proxy(client, shop, settings):
+    from siyu.accounts.models import OtpChallenge
+
+    settings.SIYU_TRUSTED_PROXIES = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "203.0.113.7"}
+    client.post("/api/v1/storefront/auth/otp", {"phone": "13912345678"}, content_type="application/json", **proxy)
+    client.post(reverse("storefront:login"), {"phone": "13912345679", "action": "send"}, **proxy)
+    assert list(OtpChallenge.objects.values_list("ip", flat=True)) == ["203.0.113.7", "203.0.113.7"]

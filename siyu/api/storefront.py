@@ -1,7 +1,5 @@
 """Storefront endpoints: what a shopper's app or page reads, plus sign-in and the shopper's own data."""
 
-import ipaddress
-
 from django.middleware.csrf import get_token, rotate_token
 from ninja import Query, Router
 from ninja.responses import Status
@@ -19,6 +17,7 @@ from siyu.accounts.services import (
 )
 from siyu.accounts.sessions import shopper_session_start
 from siyu.catalog.selectors import categories_tree, product_for_shopper, products_featured, products_on_sale
+from siyu.core.security import client_ip
 
 from .auth import shopper_auth
 from .schemas import ERRORS, page_of
@@ -42,14 +41,6 @@ from .storefront_schemas import (
 )
 
 router = Router(tags=["storefront"])
-
-
-def _client_ip(request) -> str | None:
-    raw = request.META.get("REMOTE_ADDR") or ""
-    try:
-        return str(ipaddress.ip_address(raw))
-    except ValueError:
-        return None
 
 
 # --- the shop and its catalogue ----------------------------------------------------------
@@ -96,7 +87,7 @@ def csrf(request):
 
 @router.post("/auth/otp", response={202: OtpOut, **ERRORS})
 def auth_otp(request, data: OtpIn):
-    challenge = otp_request(phone=data.phone, ip=_client_ip(request), shop=request.shop)
+    challenge = otp_request(phone=data.phone, ip=client_ip(request), shop=request.shop)
     return Status(202, challenge)
 
 

@@ -16,6 +16,7 @@ from siyu.accounts.services import (
 )
 from siyu.accounts.sessions import shopper_session_start
 from siyu.core.errors import DomainError
+from siyu.core.security import client_ip
 
 from .helpers import current_shopper, safe_next, shopper_required
 
@@ -30,7 +31,7 @@ def login(request):
     if request.method == "POST":
         try:
             if request.POST.get("action") == "send":
-                otp_request(phone=ctx["phone"], ip=request.META.get("REMOTE_ADDR"), shop=request.shop)
+                otp_request(phone=ctx["phone"], ip=client_ip(request), shop=request.shop)
                 ctx["code_sent"] = True
             else:
                 shopper = shopper_sign_in(phone=ctx["phone"], code=request.POST.get("code", ""))
