@@ -1,9 +1,4 @@
-"""Spreadsheet downloads: CSV that Excel opens as UTF-8, and .xlsx.
-
-A cell that starts with = + - @ (or a tab or carriage return) is run as a formula by Excel and
-WPS, so text from shoppers (names, notes) could become a formula on the merchant's machine; such
-text gets a leading apostrophe, which spreadsheets show as plain text.
-"""
+"""Spreadsheet downloads: CSV that Excel opens as UTF-8, and .xlsx; every cell through `safe_cell`."""
 
 import csv
 import io
@@ -11,14 +6,9 @@ from collections.abc import Iterable, Sequence
 
 from django.http import HttpResponse
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from siyu.core.spreadsheets import safe_cell
+
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def safe_cell(value):
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _attachment(response: HttpResponse, filename: str) -> HttpResponse:

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from siyu.core.spreadsheets import strip_formula_start
+
 MAX_AMOUNT_FEN = 2_147_483_647  # the ExternalOrder.amount column
 
 
@@ -57,9 +59,6 @@ def reject_reason_label(code: str, detail: str = "") -> str:
 
 # --- text ---------------------------------------------------------------------------------
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def cell_text(value) -> str:
     """A cell as text, without the wrappers exports add to keep long numbers as text (="…", ', tab)."""
     if value.__class__ is not str:
@@ -78,10 +77,7 @@ def cell_text(value) -> str:
 
 def safe_text(value, limit: int) -> str:
     """Free text we store (names, titles): without a leading formula character, cut to the column."""
-    text = cell_text(value)
-    while text[:1] in _FORMULA_START and text:
-        text = text[1:].lstrip()
-    return text[:limit]
+    return strip_formula_start(cell_text(value))[:limit]
 
 
 # --- phones -------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from siyu.core.audit import audit_record
 from siyu.core.crypto import encrypt, lookup_hash
 from siyu.core.errors import InvalidInput, NotFound
 from siyu.core.permissions import require
+from siyu.core.spreadsheets import safe_cell
 from siyu.shops.models import Shop
 
 from .import_sql import customers_refresh_figures, insert_rows, public_ids, select_by_hash
@@ -169,11 +170,11 @@ def import_rejected_csv(*, job: ImportJob) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     header = (job.mapping or {}).get("header") or []
-    writer.writerow([_neutral(c) for c in [gettext("Row"), gettext("Reason"), *header]])
+    writer.writerow([safe_cell(str(c)) for c in [gettext("Row"), gettext("Reason"), *header]])
     for entry in job.rejected_rows or []:
-        values = [_neutral(v) for v in entry.get("values", [])]
+        values = [safe_cell("" if v is None else str(v)) for v in entry.get("values", [])]
         reason = reject_reason_label(entry.get("reason", ""), entry.get("detail", ""))
-        writer.writerow([entry.get("row", ""), _neutral(reason), *values])
+        writer.writerow([entry.get("row", ""), safe_cell(str(reason)), *values])
     not_kept = job.rejected - len(job.rejected_rows or [])
     if not_kept > 0:
         writer.writerow(["", gettext("%(count)d more rejected rows were counted but not kept.") % {"count": not_kept}])
@@ -372,11 +373,6 @@ def _profile(index: dict[str, int], cells: list) -> tuple[str, str, str]:
 
 def _kept(cells: list) -> list[str]:
     return [(v.isoformat(" ") if isinstance(v, datetime) else cell_text(v))[:VALUE_CHARS] for v in cells]
-
-
-def _neutral(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
 
 
 # --- writing a batch ----------------------------------------------------------------------

@@ -26,6 +26,7 @@ from siyu.core.crypto import mask_phone
 from siyu.core.errors import Conflict, InvalidInput, NotFound
 from siyu.core.money import format_yuan, parse_yuan
 from siyu.core.permissions import actor_user, require
+from siyu.core.spreadsheets import safe_cell
 from siyu.orders.models import OrderLine
 from siyu.shops.models import Shop
 
@@ -487,10 +488,5 @@ def segment_export(*, segment: Segment) -> Iterator[list[str]]:
     )
     for pid, name, phone, province, city, source, stage, count, spent, last, *rfm in members.iterator(chunk_size=2000):
         last_text = timezone.localtime(last).strftime("%Y-%m-%d %H:%M") if last else ""
-        texts = [_cell(name), mask_phone(phone or ""), _cell(province), _cell(city)]
+        texts = [safe_cell(name), mask_phone(phone or ""), safe_cell(province), safe_cell(city)]
         yield [pid, *texts, source, stage, str(count), format_yuan(spent), last_text, "".join(map(str, rfm))]
-
-
-def _cell(text: str) -> str:
-    """Spreadsheet programs run cells that start with = + - @ as formulas; make them plain text."""
-    return "'" + text if text and text[0] in "=+-@\t\r" else text
