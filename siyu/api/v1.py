@@ -1,7 +1,5 @@
 """The REST API, version 1: one NinjaAPI with a storefront and a console router."""
 
-from ninja import NinjaAPI
-
 from . import (
     console,
     console_catalog,
@@ -14,9 +12,10 @@ from . import (
 )
 from .errors import install_error_handlers
 from .member_storefront import router as member_storefront_router
+from .openapi import DocumentedAPI
 from .parser import StrictParser
 
-api = NinjaAPI(
+api = DocumentedAPI(
     title="Siyu API",
     version="1",
     description=(

@@ -1,0 +1,75 @@
+"""The OpenAPI document states the input rules every operation enforces (siyu/api/errors.py and the
+`In` schema), so a client, or the fuzz gate, knows them without reading our code:
+
+- text never carries control characters (tab, newline and carriage return aside): a `pattern`;
+- a query or path value is never blank (`minLength: 1`) and never null (a missing parameter is
+  how one says "no filter"), so "" is not among a filter's choices either.
+"""
+
+from typing import Any
+
+from ninja import NinjaAPI
+
+# The same characters as `schemas.has_control_characters` (lone surrogates cannot be written in
+# a JSON Schema pattern; they are refused all the same).
+TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"
+
+
+def _is_free_text(schema: dict) -> bool:
+    return schema.get("type") == "string" and "enum" not in schema and "format" not in schema
+
+
+def _text_rules(schema: dict, components: dict, seen: set[str]) -> None:
+    """Add the pattern to every free-text field of an input schema, following references."""
+    ref = schema.get("$ref")
+    if ref:
+        name = ref.rsplit("/", 1)[1]
+        if name not in seen:
+            seen.add(name)
+            _text_rules(components.get(name, {}), components, seen)
+        return
+    if _is_free_text(schema):
+        schema.setdefault("pattern", TEXT_PATTERN)
+    for key in ("anyOf", "allOf", "oneOf"):
+        for option in schema.get(key, []):
+            _text_rules(option, components, seen)
+    for child in (schema.get("items"), schema.get("additionalProperties")):
+        if isinstance(child, dict):
+            _text_rules(child, components, seen)
+    for prop in schema.get("properties", {}).values():
+        _text_rules(prop, components, seen)
+
+
+def _url_value_rules(schema: dict) -> dict:
+    options = [s for s in schema.get("anyOf", [schema]) if s.get("type") != "null"]
+    if len(options) == 1 and "anyOf" in schema:
+        rest = {k: v for k, v in schema.items() if k != "anyOf"}
+        schema = {**rest, **options[0]}
+    if schema.get("type") == "string":
+        if "enum" in schema:
+            schema["enum"] = [v for v in schema["enum"] if v != ""]
+            if schema.get("default") == "":
+                del schema["default"]
+        else:
+            schema["minLength"] = max(1, schema.get("minLength", 0))
+            if "format" not in schema:
+                schema.setdefault("pattern", TEXT_PATTERN)
+    return schema
+
+
+def document_input_rules(doc: dict[str, Any]) -> dict[str, Any]:
+    components = doc.get("components", {}).get("schemas", {})
+    seen: set[str] = set()
+    for methods in doc.get("paths", {}).values():
+        for operation in methods.values():
+            for param in operation.get("parameters", []):
+                if param.get("in") in ("query", "path"):
+                    param["schema"] = _url_value_rules(param.get("schema", {}))
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                _text_rules(media.get("schema", {}), components, seen)
+    return doc
+
+
+class DocumentedAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        return document_input_rules(super().get_openapi_schema(*args, **kwargs))
