@@ -15,20 +15,12 @@ from django.utils.translation import pgettext
 
 from siyu.core.crypto import mask_phone
 from siyu.core.money import format_yuan
+from siyu.core.spreadsheets import safe_cell
 from siyu.orders.models import Order, OrderStatus
 
 MAX_EXPORT_ROWS = 50_000
 CHUNK = 500
-# A cell starting with one of these is run as a formula by Excel and friends (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def safe_cell(value):
-    """Text that a spreadsheet would run as a formula is prefixed with ' so it shows as text."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _when(value) -> str:
