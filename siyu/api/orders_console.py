@@ -1,6 +1,6 @@
 """Console endpoints for orders: lists and exports, shipping (one or a spreadsheet), after-sales
 decisions and manually recorded payments. Staff of this shop only; the services check each
-permission (shipping needs orders.manage, a manual payment finance.manage)."""
+permission (shipping needs orders.manage, a manual payment finance.manage, a refund refunds.approve)."""
 
 from datetime import date, datetime, time, timedelta
 
@@ -15,13 +15,14 @@ from siyu.orders.exports import order_export_reveals_contacts
 from siyu.orders.fulfilment import order_ship, orders_ship_batch, shipping_rows_parse
 from siyu.orders.models import OrderLine
 from siyu.orders.selectors import aftersales_for_staff, order_for_staff, orders_for_staff
-from siyu.payments.selectors import payments_of_order
-from siyu.payments.services import (
-    aftersale_decide,
+from siyu.payments.aftersales import (
+    aftersale_receive_return,
+    aftersale_refund_approve,
     aftersale_refund_retry,
-    aftersale_return_received,
-    payment_record_manual,
+    aftersale_review,
 )
+from siyu.payments.selectors import payments_of_order
+from siyu.payments.services import payment_record_manual
 
 from .auth import staff_auth
 from .orders_console_schemas import (
@@ -145,21 +146,29 @@ def aftersales(request, filters: Query[AfterSaleFilterIn]):
 
 @router.post("/after-sales/{public_id}/decision", response={200: ConsoleAfterSaleOut, **ERRORS})
 def aftersale_decision(request, public_id: str, data: DecisionIn):
-    """Approve or reject. An approved refund-only request is refunded at once; an approved return
-    waits for the goods."""
-    return aftersale_decide(
+    """Approve or reject (orders.manage or refunds.approve). An approved refund-only request waits
+    for finance (`approved`), or is refunded at once when the caller holds refunds.approve; an
+    approved return waits for the goods."""
+    return aftersale_review(
         actor=request.auth, shop=request.shop, public_id=public_id, approve=data.approve, note=data.note
     )
 
 
 @router.post("/after-sales/{public_id}/receive-return", response={200: ConsoleAfterSaleOut, **ERRORS})
 def aftersale_receive(request, public_id: str):
-    """The returned goods arrived: they go back into stock and a return-and-refund is refunded."""
-    return aftersale_return_received(actor=request.auth, shop=request.shop, public_id=public_id)
+    """The returned goods arrived (orders.manage): back into stock; a return-and-refund's refund is
+    then due, and sent at once when the caller holds refunds.approve."""
+    return aftersale_receive_return(actor=request.auth, shop=request.shop, public_id=public_id)
+
+
+@router.post("/after-sales/{public_id}/refund-approve", response={200: ConsoleAfterSaleOut, **ERRORS})
+def aftersale_refund(request, public_id: str):
+    """Approve a due refund (refunds.approve: owner, finance); the money goes back to the shopper."""
+    return aftersale_refund_approve(actor=request.auth, shop=request.shop, public_id=public_id)
 
 
 @router.post("/after-sales/{public_id}/refund-retry", response={204: None, **ERRORS})
 def aftersale_retry(request, public_id: str):
-    """Try a refund again after the provider refused it."""
+    """Try a refund again after the provider refused it (refunds.approve)."""
     aftersale_refund_retry(actor=request.auth, shop=request.shop, public_id=public_id)
     return Status(204, None)

@@ -25,9 +25,8 @@ from siyu.customers.tags import tag_create
 from siyu.orders.checkout import order_place
 from siyu.orders.fulfilment import order_ship
 from siyu.orders.lifecycle import order_confirm_receipt
-from siyu.payments.models import Payment
 from siyu.payments.providers.sandbox import sandbox_notification
-from siyu.payments.services import payment_notify, payment_start
+from siyu.payments.services import payment_notify, payment_open
 from siyu.shops.models import Shop
 
 TAOBAO_HEADER = ["订单编号", "买家会员名", "买家实际支付金额", "订单状态", "订单创建时间", "订单付款时间", "收货人姓名",
@@ -58,8 +57,8 @@ def demo_orders(*, shop: Shop, owner: StaffMember, shoppers: list[Shopper], prod
             made += 1
             if stage == "pending":
                 continue
-            payment_start(shop=shop, shopper=shopper, order_public_id=order.public_id, provider="sandbox")
-            payment = Payment.objects.get(order=order)
+            # The demo is built in one transaction: open the payment row without asking a provider.
+            payment = payment_open(shop=shop, shopper=shopper, order_public_id=order.public_id, provider="sandbox")
             headers, body = sandbox_notification(
                 out_trade_no=payment.out_trade_no, amount=payment.amount, txn_id="demo" + secrets.token_hex(6)
             )
@@ -164,8 +163,7 @@ def _buy_and_pay(*, shop, owner, shopper, sku, ref_code: str, receive: bool) -> 
         idempotency_key=secrets.token_hex(8),
         items=[{"sku": sku.pk, "quantity": 1}],
     )
-    payment_start(shop=shop, shopper=shopper, order_public_id=order.public_id, provider="sandbox")
-    payment = Payment.objects.get(order=order)
+    payment = payment_open(shop=shop, shopper=shopper, order_public_id=order.public_id, provider="sandbox")
     headers, body = sandbox_notification(
         out_trade_no=payment.out_trade_no, amount=payment.amount, txn_id="demo" + secrets.token_hex(6)
     )

@@ -1,12 +1,17 @@
 """Console wording for the fixed choices of the domains (statuses, roles, return policies)."""
 
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from siyu.accounts.roles import FINANCE, OPERATOR, OWNER, SERVICE
 from siyu.catalog.models import ProductStatus, ReturnPolicy
-from siyu.orders.models import AfterSaleKind, AfterSaleStatus, OrderStatus
-from siyu.payments.models import PaymentStatus, RefundStatus
+from siyu.orders.models import AfterSaleStatus, OrderStatus
+from siyu.orders.states import AFTERSALE_KIND_LABELS as AFTERSALE_KIND_LABELS
+from siyu.orders.states import AFTERSALE_STATUS_LABELS as AFTERSALE_STATUS_LABELS
+from siyu.orders.states import ORDER_STATUS_LABELS as ORDER_STATUS_LABELS
+from siyu.orders.states import TIMELINE_ACTION_LABELS as TIMELINE_ACTION_LABELS
+from siyu.payments.states import PAYMENT_STATUS_LABELS as PAYMENT_STATUS_LABELS
+from siyu.payments.states import PROVIDER_LABELS as PROVIDER_LABELS
+from siyu.payments.states import REFUND_STATUS_LABELS as REFUND_STATUS_LABELS
 
 STATUS_LABELS = {
     ProductStatus.DRAFT: _("Draft"),
@@ -67,73 +72,10 @@ def role_choices() -> list[tuple[str, str]]:
 
 
 # --- orders, after-sales and payments ----------------------------------------------------
+# Defined once in the domains, next to their status tables, and shared with the shopper's pages.
 
-ORDER_STATUS_LABELS = {
-    OrderStatus.PENDING_PAYMENT: _("Pending payment"),
-    OrderStatus.PAID: _("Paid, to ship"),
-    OrderStatus.PARTIALLY_SHIPPED: _("Partially shipped"),
-    OrderStatus.SHIPPED: _("Shipped"),
-    OrderStatus.COMPLETED: _("Completed"),
-    OrderStatus.CANCELLED: _("Cancelled"),
-    OrderStatus.CLOSED: _("Closed (refunded)"),
-}
-
-AFTERSALE_KIND_LABELS = {
-    AfterSaleKind.REFUND_ONLY: _("Refund only"),
-    AfterSaleKind.RETURN_REFUND: _("Return and refund"),
-    AfterSaleKind.EXCHANGE: pgettext_lazy("after-sale kind", "Exchange"),
-}
-
-AFTERSALE_STATUS_LABELS = {
-    AfterSaleStatus.REQUESTED: _("Requested"),
-    AfterSaleStatus.APPROVED: _("Approved, refund due"),
-    AfterSaleStatus.AWAITING_RETURN: _("Awaiting return"),
-    AfterSaleStatus.RETURNED: _("Goods returned, refund due"),
-    AfterSaleStatus.REFUNDING: _("Refunding"),
-    AfterSaleStatus.REFUNDED: _("Refunded"),
-    AfterSaleStatus.EXCHANGED: pgettext_lazy("after-sale status", "Exchanged"),
-    AfterSaleStatus.REJECTED: _("Rejected"),
-    AfterSaleStatus.WITHDRAWN: _("Withdrawn"),
-}
-
-PAYMENT_STATUS_LABELS = {
-    PaymentStatus.CREATED: _("Waiting for the payer"),
-    PaymentStatus.SUCCEEDED: _("Paid"),
-    PaymentStatus.FAILED: _("Failed"),
-}
-
-REFUND_STATUS_LABELS = {
-    RefundStatus.PENDING: _("Pending"),
-    RefundStatus.SUCCEEDED: _("Refunded"),
-    RefundStatus.FAILED: _("Failed"),
-}
-
-PROVIDER_LABELS = {
-    "sandbox": _("Sandbox"),
-    "wechatpay": _("WeChat Pay"),
-    "alipay": _("Alipay"),
-    "manual": _("Manual transfer"),
-}
-
-TIMELINE_ACTION_LABELS = {
-    "place": _("Placed"),
-    "pay": _("Paid"),
-    "cancel": _("Cancelled"),
-    "ship": _("Shipped"),
-    "receive": _("Receipt confirmed"),
-    "close": _("Closed"),
-    "late_payment": _("Late payment"),
-    "duplicate_payment": _("Duplicate payment"),
-    "refund": _("Refunded"),
-    "refund.failed": _("Refund failed"),
-    "aftersale.refund_only": _("Asked for a refund"),
-    "aftersale.return_refund": _("Asked to return and refund"),
-    "aftersale.exchange": _("Asked for an exchange"),
-    "aftersale.approve": _("After-sale approved"),
-    "aftersale.reject": _("After-sale rejected"),
-    "aftersale.return_shipped": _("Return sent back"),
-    "aftersale.received": _("Return received"),
-}
+# (imported above and re-exported: ORDER_STATUS_LABELS, AFTERSALE_*_LABELS, PAYMENT_/REFUND_STATUS_LABELS,
+# PROVIDER_LABELS, TIMELINE_ACTION_LABELS)
 
 # The steps of a batch shipment refuse rows with these codes; say why in the merchant's words.
 SHIP_REJECT_LABELS = {

@@ -129,12 +129,19 @@ class ManualPaymentForm(forms.Form):
             raise forms.ValidationError(detail_text(exc.detail.get("amount", ""))) from None
 
 
+REFUND_QUEUE = "refund_due"  # not a status: refunds recommended by staff, waiting for refunds.approve
+
+
 class AfterSaleFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", _("All statuses")), *aftersale_status_choices()]
+        self.fields["status"].choices = [
+            ("", _("All statuses")),
+            (REFUND_QUEUE, _("Refunds awaiting approval")),
+            *aftersale_status_choices(),
+        ]
 
 
 class AfterSaleDecisionForm(forms.Form):

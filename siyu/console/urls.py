@@ -64,6 +64,7 @@ urlpatterns = [
     path("after-sales/", aftersales.aftersale_list, name="aftersales"),
     path("after-sales/<str:public_id>/decide/", aftersales.aftersale_decide, name="aftersale_decide"),
     path("after-sales/<str:public_id>/received/", aftersales.aftersale_received, name="aftersale_received"),
+    path("after-sales/<str:public_id>/refund/", aftersales.aftersale_refund, name="aftersale_refund"),
     path("after-sales/<str:public_id>/retry/", aftersales.aftersale_retry, name="aftersale_retry"),
     # the customer pool; literal paths come before customers/<public_id>/
     path("customers/", customers.customer_list, name="customers"),

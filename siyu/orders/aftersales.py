@@ -1,37 +1,47 @@
-"""After-sales: refund only, return and refund, exchange — within each product's return policy.
+"""After-sales, the order side: lower-level steps only. Not an entry point.
 
-Money never moves here: approving a refund marks it due, and the payments domain reserves the
-amount on the order (`refund_reserve`), calls the provider, then settles (`refund_settle`).
+Interfaces, tasks and other domains call `siyu.payments.aftersales`, the one public home of every
+after-sale action (it checks permissions and moves the money). The functions here check a line's
+return policy, work out what a refund is worth, lock after-sale rows and change the order's
+refunded amounts; each says which locks its caller must already hold (siyu/core/locks.py: the
+order, then the after-sale).
 """
 
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from siyu.accounts.models import Shopper
-from siyu.catalog.models import ReturnPolicy, Sku
-from siyu.core.errors import Conflict, InvalidInput, NotFound
+from siyu.catalog.models import ReturnPolicy
+from siyu.core import locks
+from siyu.core.errors import Conflict, NotFound
 from siyu.core.events import event_record
-from siyu.core.ids import public_id
-from siyu.core.images import image_process
-from siyu.core.permissions import Actor, require
-from siyu.shops.models import Shop
 
-from .lifecycle import order_lock, timeline_add, transition
+from .lifecycle import timeline_add, transition
 from .models import AfterSale, AfterSaleKind, AfterSaleStatus, Order, OrderLine, OrderStatus
+from .states import AFTERSALE_STATES, OPEN, REFUND_DUE
 
 K, A = AfterSaleKind, AfterSaleStatus
-OPEN = {A.REQUESTED, A.APPROVED, A.AWAITING_RETURN, A.RETURNED, A.REFUNDING}
 REASONS = {"no_reason", "quality", "wrong_item", "not_received", "other"}
 QUALITY_REASONS = {"quality", "wrong_item"}
 MAX_PHOTOS = 6
 
+__all__ = [
+    "MAX_PHOTOS",
+    "OPEN",
+    "policy_check",
+    "REASONS",
+    "refund_amount_for",
+    "refund_reserve",
+    "refund_settle",
+    "sale_lock",
+    "sale_of_shop",
+]
 
-def _policy_check(*, order: Order, line: OrderLine, kind: str, reason_code: str, quantity: int) -> None:
+
+def policy_check(*, order: Order, line: OrderLine, kind: str, reason_code: str, quantity: int) -> None:
     """Refuse what the line's policy does not allow. Unshipped units can always be refunded."""
     unshipped = line.quantity - line.shipped_quantity - line.refunded_quantity
     if (
@@ -86,170 +96,66 @@ def refund_amount_for(*, order: Order, line: OrderLine, quantity: int) -> tuple[
     return amount, extra
 
 
-def aftersale_request(
-    *,
-    shop: Shop,
-    shopper: Shopper,
-    order_public_id: str,
-    line_id: int,
-    kind: str,
-    quantity: int,
-    reason_code: str,
-    reason: str = "",
-    photos: list | None = None,
-) -> AfterSale:
-    if kind not in K.values:
-        raise InvalidInput(detail={"kind": "unknown"})
-    if reason_code not in REASONS:
-        raise InvalidInput(detail={"reason_code": "unknown"})
-    if len(str(reason or "")) > 300:
-        raise InvalidInput(detail={"reason": "at most 300 characters"})
-    photos = list(photos or [])
-    if len(photos) > MAX_PHOTOS:
-        raise InvalidInput(detail={"photos": f"at most {MAX_PHOTOS}"})
-    processed = [image_process(p, field="photos", full_side=1200, thumb_side=300) for p in photos]
-    try:
-        quantity = int(quantity)
-    except (TypeError, ValueError):
-        raise InvalidInput(detail={"quantity": "not a whole number"}) from None
-    order = Order.objects.filter(shop=shop, shopper=shopper, public_id=str(order_public_id)).first()
-    if order is None:
-        raise NotFound(detail={"order": order_public_id})
-    with transaction.atomic():
-        order = order_lock(order_id=order.pk)
-        line = order.lines.filter(pk=line_id).first()
-        if line is None:
-            raise NotFound(detail={"line": line_id})
-        if not 1 <= quantity <= line.quantity - line.refunded_quantity:
-            raise InvalidInput(_("Choose how many to return."), detail={"quantity": "out of range"})
-        if line.after_sales.filter(status__in=OPEN).exists():
-            raise Conflict(_("This item already has an open request."), code="aftersale_open")
-        _policy_check(order=order, line=line, kind=kind, reason_code=reason_code, quantity=quantity)
-        stored = []
-        from django.core.files.storage import default_storage
-
-        for image in processed:
-            stored.append(default_storage.save(f"aftersales/{image.full.name}", image.full))
-        amount, postage = (0, 0) if kind == K.EXCHANGE else refund_amount_for(order=order, line=line, quantity=quantity)
-        sale = AfterSale.objects.create(
-            shop=shop,
-            public_id=public_id(16),
-            order=order,
-            line=line,
-            kind=kind,
-            quantity=quantity,
-            amount=amount + postage,
-            shipping_amount=postage,
-            reason=f"[{reason_code}] {str(reason or '').strip()}"[:300],
-            photos=stored,
-        )
-        timeline_add(order=order, actor=shopper, action=f"aftersale.{kind}", note=sale.reason)
-    return sale
-
-
-def aftersale_lock(*, shop_id: int, public_id: str) -> AfterSale:
-    sale = AfterSale.objects.select_for_update().filter(shop_id=shop_id, public_id=public_id).first()
+def sale_of_shop(*, shop_id: int, public_id: str) -> AfterSale:
+    """Find a shop's after-sale without locking it (to learn its order before taking locks)."""
+    sale = AfterSale.objects.filter(shop_id=shop_id, public_id=str(public_id)[:20]).first()
     if sale is None:
-        raise NotFound(detail={"after_sale": public_id})
+        raise NotFound(detail={"after_sale": str(public_id)[:20]})
     return sale
 
 
-def aftersale_review(*, actor: Actor, shop: Shop, public_id: str, approve: bool, note: str = "") -> AfterSale:
-    """Staff decide. Approving a refund-only request makes the refund due (status approved)."""
-    require(actor, "orders.manage", shop_id=shop.pk)
-    with transaction.atomic():
-        sale = aftersale_lock(shop_id=shop.pk, public_id=public_id)
-        if sale.status != A.REQUESTED:
-            raise Conflict(_("This request was already handled."), code="bad_transition", detail={"from": sale.status})
-        order = order_lock(order_id=sale.order_id)
-        if not approve:
-            sale.status = A.REJECTED
-        elif sale.kind == K.REFUND_ONLY:
-            sale.status = A.APPROVED
-        else:
-            sale.status = A.AWAITING_RETURN
-        sale.staff_note = str(note or "")[:300]
-        sale.save(update_fields=["status", "staff_note", "updated_at"])
-        timeline_add(order=order, actor=actor, action=f"aftersale.{'approve' if approve else 'reject'}", note=note)
+def sale_lock(*, sale_id: int) -> AfterSale:
+    """Lock one after-sale row. The caller already holds its order's lock (rank ORDER first)."""
+    sale = locks.lock_one(AfterSale.objects.filter(pk=sale_id), rank=locks.AFTERSALE)
+    if sale is None:
+        raise NotFound(detail={"after_sale": sale_id})
     return sale
 
 
-def aftersale_return_shipped(*, shop: Shop, shopper: Shopper, public_id: str, carrier: str, tracking: str) -> AfterSale:
-    carrier, tracking = str(carrier or "").strip()[:40], str(tracking or "").strip()[:40]
-    if not carrier or not tracking:
-        raise InvalidInput(detail={"tracking": "carrier and tracking number are required"})
-    with transaction.atomic():
-        sale = aftersale_lock(shop_id=shop.pk, public_id=public_id)
-        if sale.order.shopper_id != shopper.pk:
-            raise NotFound()
-        if sale.status != A.AWAITING_RETURN:
-            raise Conflict(code="bad_transition", detail={"from": sale.status})
-        sale.return_carrier, sale.return_tracking = carrier, tracking
-        sale.save(update_fields=["return_carrier", "return_tracking", "updated_at"])
-        timeline_add(order=sale.order, actor=shopper, action="aftersale.return_shipped", note=f"{carrier} {tracking}")
-    return sale
-
-
-def aftersale_receive_return(*, actor: Actor, shop: Shop, public_id: str) -> AfterSale:
-    """The returned goods arrived: back into stock; a refund becomes due (or the exchange is done)."""
-    require(actor, "orders.manage", shop_id=shop.pk)
-    with transaction.atomic():
-        sale = aftersale_lock(shop_id=shop.pk, public_id=public_id)
-        if sale.status != A.AWAITING_RETURN:
-            raise Conflict(code="bad_transition", detail={"from": sale.status})
-        Sku.objects.filter(pk=sale.line.sku_id).update(stock=F("stock") + sale.quantity)
-        sale.status = A.EXCHANGED if sale.kind == K.EXCHANGE else A.RETURNED
-        sale.save(update_fields=["status", "updated_at"])
-        timeline_add(order=sale.order, actor=actor, action="aftersale.received", note=f"{sale.quantity} back in stock")
-    return sale
-
-
-# --- refunds (called by the payments domain) ----------------------------------------------
-
-
-def refund_reserve(*, shop_id: int, public_id: str) -> AfterSale:
+def refund_reserve(*, order: Order, sale: AfterSale, actor) -> None:
     """Commit a due refund's amount against the order, before any provider call.
 
-    Under the order row lock, the order's refunded total can never pass what was paid (and a
-    database constraint says so too), so racing refunds cannot overpay.
+    Locks: the caller holds the order and the after-sale. Under the order lock the order's refunded
+    total can never pass what was paid (a database constraint says so too), so racing refunds
+    cannot overpay.
     """
-    sale = aftersale_lock(shop_id=shop_id, public_id=public_id)
-    if sale.status not in (A.APPROVED, A.RETURNED):
+    if sale.status not in REFUND_DUE:
         raise Conflict(_("No refund is due on this request."), code="bad_transition", detail={"from": sale.status})
-    order = order_lock(order_id=sale.order_id)
-    if sale.amount > order.paid_amount - order.refunded_amount:
+    refundable = order.paid_amount - order.refunded_amount
+    if sale.amount > refundable:
         raise Conflict(
-            _("The refund would exceed what was paid."),
-            code="refund_exceeds_paid",
-            detail={"refundable": order.paid_amount - order.refunded_amount},
+            _("The refund would exceed what was paid."), code="refund_exceeds_paid", detail={"refundable": refundable}
         )
     Order.objects.filter(pk=order.pk).update(refunded_amount=F("refunded_amount") + sale.amount)
-    sale.status = A.REFUNDING
-    sale.save(update_fields=["status", "updated_at"])
-    return sale
+    order.refunded_amount += sale.amount
+    AFTERSALE_STATES.move(sale, to=A.REFUNDING, actor=actor, why="refund approved")
 
 
-def refund_settle(*, after_sale_id: int, succeeded: bool, note: str = "") -> AfterSale:
-    """The provider answered: finish the refund or give the reserved amount back."""
-    sale = AfterSale.objects.select_for_update().get(pk=after_sale_id)
-    order = order_lock(order_id=sale.order_id)
+def refund_settle(*, order: Order, sale: AfterSale, succeeded: bool, note: str = "") -> AfterSale:
+    """The provider answered: finish the refund or give the reserved amount back.
+
+    Locks: the caller holds the order, the after-sale, the payment and the refund, in that order.
+    A repeated answer changes nothing.
+    """
     if sale.status != A.REFUNDING:
-        return sale  # settled already: a repeated answer changes nothing
+        return sale
     if not succeeded:
         Order.objects.filter(pk=order.pk).update(refunded_amount=F("refunded_amount") - sale.amount)
-        sale.status = A.RETURNED if sale.kind == K.RETURN_REFUND else A.APPROVED
-        sale.save(update_fields=["status", "updated_at"])
+        due_again = A.RETURNED if sale.kind == K.RETURN_REFUND else A.APPROVED
+        AFTERSALE_STATES.move(sale, to=due_again, actor="payment", why=note or "refund failed")
         timeline_add(order=order, actor="payment", action="refund.failed", note=note)
         return sale
     OrderLine.objects.filter(pk=sale.line_id).update(
         refunded_quantity=F("refunded_quantity") + sale.quantity,
         refunded_amount=F("refunded_amount") + sale.amount - sale.shipping_amount,
     )
-    sale.status = A.REFUNDED
-    sale.save(update_fields=["status", "updated_at"])
+    AFTERSALE_STATES.move(sale, to=A.REFUNDED, actor="payment", why=note)
     order.refresh_from_db()
-    timeline_add(order=order, actor="payment", action="refund", note=f"{sale.amount} fen {note}".strip())
-    if order.refunded_amount >= order.paid_amount:
+    timeline_add(order=order, actor="payment", action="refund", note=note, data={"amount": sale.amount})
+    # `refunded_amount` also counts refunds still at the provider: close only when the last one has
+    # settled, or a refund settling after another one reserved its amount would find the order closed.
+    in_flight = AfterSale.objects.filter(order_id=order.pk, status=A.REFUNDING).exists()
+    if order.refunded_amount >= order.paid_amount and not in_flight and order.status != OrderStatus.CLOSED:
         transition(order=order, to=OrderStatus.CLOSED, actor="payment", action="close", note="fully refunded")
     event_record(
         topic="order.refunded",

@@ -1,5 +1,9 @@
-"""Order status changes. Every change goes through `_transition`, which checks the table and
-writes the timeline row. Callers hold the order row lock (`order_lock`)."""
+"""Order status changes. Every change goes through `transition`, which checks the table
+(`states.ORDER_TRANSITIONS`) and writes the timeline row.
+
+Locks follow the global order in siyu/core/locks.py: the order row first (`order_lock`), then, in
+the same transaction, after-sales, payments, refunds, and stock last.
+"""
 
 from datetime import timedelta
 
@@ -10,21 +14,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from siyu.catalog.models import Sku
+from siyu.core import locks
 from siyu.core.errors import Conflict, NotFound
 from siyu.core.events import event_record
 
 from .models import Order, OrderStatus, OrderTimeline
+from .states import ORDER_TRANSITIONS as TRANSITIONS
 
 S = OrderStatus
-TRANSITIONS: dict[str, set[str]] = {
-    S.PENDING_PAYMENT: {S.PAID, S.CANCELLED},
-    S.PAID: {S.PARTIALLY_SHIPPED, S.SHIPPED, S.CLOSED},
-    S.PARTIALLY_SHIPPED: {S.SHIPPED, S.CLOSED},
-    S.SHIPPED: {S.COMPLETED, S.CLOSED},
-    S.COMPLETED: {S.CLOSED},
-    S.CANCELLED: {S.PAID},  # a payment that arrived after cancellation, with stock still available
-    S.CLOSED: set(),
-}
 
 
 def actor_label(actor) -> tuple[object | None, str]:
@@ -37,7 +34,17 @@ def actor_label(actor) -> tuple[object | None, str]:
     return None, str(actor or "system")
 
 
-def timeline_add(*, order: Order, actor, action: str, note: str = "", from_status: str = "", to_status: str = ""):
+def timeline_add(
+    *,
+    order: Order,
+    actor,
+    action: str,
+    note: str = "",
+    from_status: str = "",
+    to_status: str = "",
+    data: dict | None = None,
+):
+    """One timeline row. `action` and system notes are codes; `states.timeline_entries` words them."""
     user, label = actor_label(actor)
     return OrderTimeline.objects.create(
         order=order,
@@ -47,12 +54,14 @@ def timeline_add(*, order: Order, actor, action: str, note: str = "", from_statu
         note=str(note)[:300],
         from_status=from_status,
         to_status=to_status,
+        data=data or {},
     )
 
 
 def order_lock(*, order_id: int) -> Order:
-    """Lock one order row for the rest of the transaction."""
-    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    """Lock one order row for the rest of the transaction (rank ORDER: before after-sales,
+    payments, refunds and stock)."""
+    order = locks.lock_one(Order.objects.filter(pk=order_id), rank=locks.ORDER)
     if order is None:
         raise NotFound(detail={"order": order_id})
     return order
@@ -74,20 +83,26 @@ def transition(*, order: Order, to: str, actor, action: str, note: str = "", fie
 
 
 def stock_release(*, order: Order) -> None:
-    """Give a locked order's reserved stock back, exactly once."""
+    """Give a locked order's reserved stock back, exactly once. Locks: stock rows (sku pk order),
+    after the order the caller holds."""
     if order.stock_released:
         return
-    for line in sorted(order.lines.all(), key=lambda ln: ln.sku_id):
+    lines = sorted(order.lines.all(), key=lambda ln: ln.sku_id)
+    locks.note_update(rank=locks.STOCK, table=Sku._meta.db_table, pks=[ln.sku_id for ln in lines])
+    for line in lines:
         Sku.objects.filter(pk=line.sku_id).update(stock=F("stock") + line.quantity)
     order.stock_released = True
     order.save(update_fields=["stock_released"])
 
 
 def stock_reserve_again(*, order: Order) -> bool:
-    """Reserve a cancelled order's stock again (all lines or none)."""
+    """Reserve a cancelled order's stock again (all lines or none). Locks: stock rows (sku pk
+    order), after the order the caller holds."""
+    lines = sorted(order.lines.all(), key=lambda ln: ln.sku_id)
+    locks.note_update(rank=locks.STOCK, table=Sku._meta.db_table, pks=[ln.sku_id for ln in lines])
     try:
         with transaction.atomic():
-            for line in sorted(order.lines.all(), key=lambda ln: ln.sku_id):
+            for line in lines:
                 if not Sku.objects.filter(pk=line.sku_id, stock__gte=line.quantity).update(
                     stock=F("stock") - line.quantity
                 ):
@@ -100,7 +115,11 @@ def stock_reserve_again(*, order: Order) -> bool:
 
 
 def order_cancel(*, order_id: int, actor, reason: str = "") -> Order:
-    """Cancel an unpaid order and release its stock. Shoppers, staff and the timeout use this."""
+    """Cancel an unpaid order and release its stock. Shoppers, staff and the timeout use this.
+
+    Locks: the order, then its stock rows. A payment notification for the same order takes the
+    order first too, so the two simply queue (the later one sees the other's result).
+    """
     with transaction.atomic():
         order = order_lock(order_id=order_id)
         transition(
@@ -134,27 +153,28 @@ def orders_expire_due(*, now=None, limit: int = 500) -> int:
     return done
 
 
-def order_mark_paid(*, order_id: int, amount: int, provider: str) -> str:
-    """Record a verified payment on the order; the caller's transaction holds the payment row lock.
+def order_mark_paid(*, order: Order, amount: int, provider: str, actor=None) -> str:
+    """Record a verified payment on an order the caller has locked (`order_lock`, taken before the
+    payment row, as siyu/core/locks.py orders). `actor` is who recorded it (the provider by default).
 
     Returns "paid", "reinstated" (it had been cancelled and the stock was still there) or
-    "needs_refund" (cancelled and sold out: the money must go back).
+    "needs_refund" (cancelled and sold out, or already paid: the money must go back).
     """
-    order = order_lock(order_id=order_id)
+    actor = actor if actor is not None else provider
     if order.status == S.CANCELLED:
         if not stock_reserve_again(order=order):
-            timeline_add(order=order, actor=provider, action="late_payment", note="stock gone: refunding")
+            timeline_add(order=order, actor=actor, action="late_payment", note="stock gone: refunding")
             return "needs_refund"
         outcome = "reinstated"
     elif order.status == S.PENDING_PAYMENT:
         outcome = "paid"
     else:
-        timeline_add(order=order, actor=provider, action="duplicate_payment", note="already paid: refunding")
+        timeline_add(order=order, actor=actor, action="duplicate_payment", note="already paid: refunding")
         return "needs_refund"
     transition(
         order=order,
         to=S.PAID,
-        actor=provider,
+        actor=actor,
         action="pay",
         note="late payment reinstated" if outcome == "reinstated" else "",
         fields={"paid_at": timezone.now(), "paid_amount": amount},

@@ -123,6 +123,7 @@ class OrderTimeline(models.Model):
     to_status = models.CharField(max_length=20, blank=True)
     action = models.CharField(max_length=40)
     note = models.CharField(max_length=300, blank=True)
+    data = models.JSONField(default=dict, blank=True)  # structured facts, e.g. {"amount": fen}, shown in words
 
     class Meta:
         ordering = ["id"]

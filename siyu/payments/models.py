@@ -32,7 +32,11 @@ class Payment(models.Model):
         ordering = ["-id"]
         indexes = [models.Index(fields=["status", "created_at"])]
         constraints = [
-            models.CheckConstraint(condition=Q(refunded_amount__lte=F("amount")), name="payment_refund_within_amount")
+            models.CheckConstraint(condition=Q(refunded_amount__lte=F("amount")), name="payment_refund_within_amount"),
+            # One open attempt per order and provider: parallel "pay" taps reuse it instead of racing.
+            models.UniqueConstraint(
+                fields=["order", "provider"], condition=Q(status="created"), name="payment_one_open_per_provider"
+            ),
         ]
 
     def __str__(self) -> str:

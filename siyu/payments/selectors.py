@@ -1,5 +1,10 @@
+from django.db.models import QuerySet
+
 from siyu.accounts.models import Shopper
 from siyu.core.errors import NotFound
+from siyu.orders.models import AfterSale, AfterSaleKind
+from siyu.orders.selectors import aftersales_for_staff
+from siyu.orders.states import REFUND_DUE
 from siyu.shops.models import Shop
 
 from .models import Payment, Refund
@@ -23,3 +28,14 @@ def payments_of_order(*, shop: Shop, order_id: int) -> list[Payment]:
 def refunds_for_staff(*, shop: Shop, status: str = ""):
     qs = Refund.objects.filter(shop=shop).select_related("payment__order", "after_sale")
     return qs.filter(status=status) if status else qs
+
+
+def aftersales_awaiting_refund(*, shop: Shop) -> QuerySet[AfterSale]:
+    """Finance's queue: refunds recommended by staff (or refused by the provider), waiting for
+    someone with refunds.approve. Oldest first: the shopper has waited longest."""
+    return (
+        aftersales_for_staff(shop=shop)
+        .filter(status__in=REFUND_DUE)
+        .exclude(kind=AfterSaleKind.EXCHANGE)
+        .order_by("id")
+    )

@@ -1,5 +1,13 @@
-"""Collecting money and giving it back. Provider calls never happen inside a transaction:
-reserve and record first, call, then re-lock and settle."""
+"""Collecting money and giving it back.
+
+Provider calls never happen inside a transaction: reserve and record first, call, then re-lock and
+settle. `payment_start` and `refund_execute` open their own *durable* transactions before they ask
+the provider, so called from inside a caller's transaction they fail at once (Django refuses a
+durable block nested in another) instead of holding that caller's locks across a network call.
+
+Locks follow the global order of siyu/core/locks.py: the order, then its after-sale, then the
+payment, then the refund, stock last. Each function below says which it takes.
+"""
 
 import logging
 
@@ -9,17 +17,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from siyu.accounts.models import Shopper
+from siyu.core import locks
 from siyu.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from siyu.core.ids import public_id
 from siyu.core.permissions import Actor, require
-from siyu.orders.aftersales import aftersale_receive_return, aftersale_review, refund_reserve, refund_settle
-from siyu.orders.lifecycle import order_mark_paid
-from siyu.orders.models import AfterSaleStatus, Order, OrderStatus
+from siyu.orders.aftersales import refund_settle, sale_lock
+from siyu.orders.lifecycle import order_lock, order_mark_paid
+from siyu.orders.models import Order, OrderStatus
 from siyu.shops.models import Shop
 
 from .models import Payment, PaymentStatus, Refund, RefundStatus
-from .providers import provider_get
+from .providers import provider_get, providers_enabled
 from .providers.base import NotificationRejected, PayAction, VerifiedNotification
+from .states import PAYMENT_STATES, REFUND_STATES
 
 logger = logging.getLogger("siyu.payments")
 
@@ -28,23 +38,62 @@ def _trade_no(prefix: str) -> str:
     return prefix + timezone.now().strftime("%y%m%d") + public_id(14)
 
 
-def payment_start(
-    *, shop: Shop, shopper: Shopper, order_public_id: str, provider: str, return_url: str = ""
-) -> PayAction:
-    """Open (or reuse) a payment for an unpaid order and ask the provider how the shopper pays."""
-    order = Order.objects.filter(shop=shop, shopper=shopper, public_id=str(order_public_id)).first()
-    if order is None:
-        raise NotFound(detail={"order": order_public_id})
+def _check_payable(order: Order) -> None:
     if order.status != OrderStatus.PENDING_PAYMENT:
         raise Conflict(_("This order is not waiting for payment."), code="not_payable", detail={"status": order.status})
     if order.pay_deadline < timezone.now():
         raise Conflict(_("The time to pay has run out."), code="payment_expired")
-    backend = provider_get(provider)
-    payment = Payment.objects.filter(order=order, provider=provider, status=PaymentStatus.CREATED).first()
+
+
+def payment_open(*, shop: Shop, shopper: Shopper, order_public_id: str, provider: str) -> Payment:
+    """The order's open payment for `provider`: reused if there is one, made if not. No provider
+    call, so it may run inside a caller's transaction (the demo builder does).
+
+    Locks: the order. Parallel starts queue on it, so the second one finds the first one's row
+    instead of racing it into the unique constraint (one open payment per order and provider).
+    """
+    order = Order.objects.filter(shop=shop, shopper=shopper, public_id=str(order_public_id)[:20]).first()
+    if order is None:
+        raise NotFound(detail={"order": str(order_public_id)[:20]})
+    open_rows = Payment.objects.filter(order_id=order.pk, provider=provider, status=PaymentStatus.CREATED)
+    with transaction.atomic():
+        order = order_lock(order_id=order.pk)
+        _check_payable(order)
+        payment = open_rows.first()
+        if payment is not None:
+            return payment
+        try:
+            with transaction.atomic():
+                return Payment.objects.create(
+                    shop=shop, order=order, provider=provider, out_trade_no=_trade_no("P"), amount=order.total
+                )
+        except IntegrityError:
+            # Only a writer that skipped the order lock can get here; its row is the open one.
+            payment = open_rows.first()
     if payment is None:
-        payment = Payment.objects.create(
-            shop=shop, order=order, provider=provider, out_trade_no=_trade_no("P"), amount=order.total
+        raise Conflict(_("The payment is being opened; try again."), code="payment_busy")
+    return payment
+
+
+def payment_start(
+    *, shop: Shop, shopper: Shopper, order_public_id: str, provider: str, return_url: str = ""
+) -> PayAction:
+    """Open (or reuse) a payment for an unpaid order and ask the provider how the shopper pays.
+
+    Only providers offered to shoppers are accepted (not the staff-only `manual` one), checked
+    before anything is written. Runs its own durable transaction (locks: the order), then calls
+    the provider outside it.
+    """
+    if str(provider) not in providers_enabled():
+        raise InvalidInput(
+            _("This payment method is not available."),
+            code="unknown_provider",
+            detail={"provider": str(provider)[:20], "offered": providers_enabled()},
         )
+    backend = provider_get(provider)
+    with transaction.atomic(durable=True):
+        payment = payment_open(shop=shop, shopper=shopper, order_public_id=order_public_id, provider=provider)
+    order = payment.order
     return backend.start(payment=payment, description=f"{shop.name} {order.number}", return_url=return_url)
 
 
@@ -58,41 +107,48 @@ def payment_notify(*, provider: str, headers: dict, body: bytes) -> str:
     return _apply(provider=provider, note=note)
 
 
-def _apply(*, provider: str, note: VerifiedNotification) -> str:
+def _apply(*, provider: str, note: VerifiedNotification, actor=None) -> str:
+    """Apply a verified payment result. Locks: the order, then the payment — the order a
+    cancellation and an after-sale take too, so a notification racing either only queues.
+    The payment row is read first without a lock just to learn its order (that never changes)."""
+    found = Payment.objects.filter(out_trade_no=note.out_trade_no).values("pk", "order_id", "provider").first()
+    if found is None or found["provider"] != provider:
+        raise NotificationRejected(code="unknown_trade", detail={"out_trade_no": note.out_trade_no[:40]})
+    actor = actor if actor is not None else provider
     refund_id = None
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().filter(out_trade_no=note.out_trade_no).first()
-        if payment is None or payment.provider != provider:
-            raise NotificationRejected(code="unknown_trade", detail={"out_trade_no": note.out_trade_no[:40]})
+        order = order_lock(order_id=found["order_id"])
+        payment = locks.lock_one(Payment.objects.filter(pk=found["pk"]), rank=locks.PAYMENT)
         if payment.status == PaymentStatus.SUCCEEDED:
             return "duplicate"
         if note.amount != payment.amount:
             raise NotificationRejected(code="amount_mismatch", detail={"expected": payment.amount, "got": note.amount})
         if not note.succeeded:
-            Payment.objects.filter(pk=payment.pk).update(status=PaymentStatus.FAILED, raw=note.raw)
+            if payment.status != PaymentStatus.FAILED:  # a repeated failure changes nothing
+                failed = {"raw": note.raw}
+                PAYMENT_STATES.move(payment, to=PaymentStatus.FAILED, actor=actor, why="failed", fields=failed)
             return "failed"
-        payment.status, payment.provider_txn_id, payment.paid_at = (
-            PaymentStatus.SUCCEEDED,
-            note.provider_txn_id,
-            timezone.now(),
-        )
-        payment.raw = note.raw
+        fields = {"provider_txn_id": note.provider_txn_id, "paid_at": timezone.now(), "raw": note.raw}
         try:
             with transaction.atomic():
-                payment.save(update_fields=["status", "provider_txn_id", "paid_at", "raw"])
+                PAYMENT_STATES.move(payment, to=PaymentStatus.SUCCEEDED, actor=actor, why="paid", fields=fields)
         except IntegrityError:
             raise NotificationRejected(code="duplicate_transaction") from None
-        payment.outcome = order_mark_paid(order_id=payment.order_id, amount=payment.amount, provider=provider)
+        payment.outcome = order_mark_paid(order=order, amount=payment.amount, provider=provider, actor=actor)
         payment.save(update_fields=["outcome"])
         if payment.outcome == "needs_refund":
-            refund_id = _refund_record(payment=payment, amount=payment.amount, reason="late or duplicate payment").pk
+            refund_id = refund_record(payment=payment, amount=payment.amount, reason="late or duplicate payment").pk
     if refund_id:
-        transaction.on_commit(lambda: _refund_enqueue(refund_id))
+        transaction.on_commit(lambda: refund_enqueue(refund_id))
     return payment.outcome
 
 
-def _refund_record(*, payment: Payment, amount: int, reason: str, after_sale_id: int | None = None) -> Refund:
-    """Write the refund with its idempotency key (our out_refund_no) before any provider call."""
+def refund_record(*, payment: Payment, amount: int, reason: str, after_sale_id: int | None = None) -> Refund:
+    """Write the refund with its idempotency key (our out_refund_no) before any provider call.
+
+    Locks: the caller holds the order, the after-sale if any, and the payment. The conditional
+    update keeps a payment's refunds within what it took.
+    """
     if not Payment.objects.filter(pk=payment.pk, refunded_amount__lte=F("amount") - amount).update(
         refunded_amount=F("refunded_amount") + amount
     ):
@@ -107,7 +163,8 @@ def _refund_record(*, payment: Payment, amount: int, reason: str, after_sale_id:
     )
 
 
-def _refund_enqueue(refund_id: int) -> None:
+def refund_enqueue(refund_id: int) -> None:
+    """Hand a recorded refund to the worker; call it from transaction.on_commit."""
     from .tasks import refund_run
 
     refund_run(refund_id)
@@ -115,93 +172,78 @@ def _refund_enqueue(refund_id: int) -> None:
 
 def refund_execute(*, refund_id: int) -> str:
     """Call the provider for a pending refund, then settle it. Repeatable: the provider dedupes by
-    out_refund_no and a settled refund is left alone."""
-    refund = Refund.objects.select_related("payment").get(pk=refund_id)
+    out_refund_no and a settled refund is left alone.
+
+    Never inside a caller's transaction (durable blocks). Settling locks the order, its after-sale,
+    the payment, then the refund — the same order an after-sale approval takes, so a refund settling
+    while another request on the order is approved cannot deadlock.
+    """
+    with transaction.atomic(durable=True):
+        refund = Refund.objects.select_related("payment").get(pk=refund_id)
     if refund.status != RefundStatus.PENDING:
         return refund.status
     result = provider_get(refund.payment.provider).refund(payment=refund.payment, refund=refund)
     if result.succeeded is None:
         return RefundStatus.PENDING
-    with transaction.atomic():
-        refund = Refund.objects.select_for_update().get(pk=refund_id)
+    with transaction.atomic(durable=True):
+        order = order_lock(order_id=refund.payment.order_id)
+        sale = sale_lock(sale_id=refund.after_sale_id) if refund.after_sale_id else None
+        payment = locks.lock_one(Payment.objects.filter(pk=refund.payment_id), rank=locks.PAYMENT)
+        refund = locks.lock_one(Refund.objects.filter(pk=refund_id), rank=locks.REFUND)
         if refund.status != RefundStatus.PENDING:
             return refund.status
-        refund.status = RefundStatus.SUCCEEDED if result.succeeded else RefundStatus.FAILED
-        refund.provider_refund_id, refund.finished_at = result.provider_refund_id, timezone.now()
-        refund.save(update_fields=["status", "provider_refund_id", "finished_at"])
+        to = RefundStatus.SUCCEEDED if result.succeeded else RefundStatus.FAILED
+        fields = {"provider_refund_id": result.provider_refund_id, "finished_at": timezone.now()}
+        REFUND_STATES.move(refund, to=to, actor=payment.provider, why=result.message, fields=fields)
         if not result.succeeded:
-            Payment.objects.filter(pk=refund.payment_id).update(refunded_amount=F("refunded_amount") - refund.amount)
-        if refund.after_sale_id:
-            refund_settle(after_sale_id=refund.after_sale_id, succeeded=bool(result.succeeded), note=result.message)
+            Payment.objects.filter(pk=payment.pk).update(refunded_amount=F("refunded_amount") - refund.amount)
+        if sale is not None:
+            refund_settle(order=order, sale=sale, succeeded=bool(result.succeeded), note=result.message)
     return refund.status
 
 
-def _refund_for_aftersale(*, shop: Shop, public_id: str) -> Refund:
-    with transaction.atomic():
-        sale = refund_reserve(shop_id=shop.pk, public_id=public_id)
-        payment = (
-            Payment.objects.select_for_update()
-            .filter(order_id=sale.order_id, status=PaymentStatus.SUCCEEDED, outcome__in=["paid", "reinstated"])
-            .first()
-        )
-        if payment is None:
-            raise Conflict(_("No payment to refund on this order."), code="no_payment")
-        refund = _refund_record(payment=payment, amount=sale.amount, reason="after-sale", after_sale_id=sale.pk)
-        transaction.on_commit(lambda: _refund_enqueue(refund.pk))
-    return refund
-
-
-def aftersale_decide(*, actor: Actor, shop: Shop, public_id: str, approve: bool, note: str = ""):
-    """Staff approve or reject an after-sale request; an approved refund-only request is refunded now."""
-    sale = aftersale_review(actor=actor, shop=shop, public_id=public_id, approve=approve, note=note)
-    if sale.status == AfterSaleStatus.APPROVED:
-        _refund_for_aftersale(shop=shop, public_id=public_id)
-        sale.refresh_from_db()
-    return sale
-
-
-def aftersale_return_received(*, actor: Actor, shop: Shop, public_id: str):
-    """Returned goods arrived: stock goes back and, for a return-and-refund, the money."""
-    sale = aftersale_receive_return(actor=actor, shop=shop, public_id=public_id)
-    if sale.status == AfterSaleStatus.RETURNED:
-        _refund_for_aftersale(shop=shop, public_id=public_id)
-        sale.refresh_from_db()
-    return sale
-
-
-def aftersale_refund_retry(*, actor: Actor, shop: Shop, public_id: str):
-    """Try again a refund whose provider call failed."""
-    require(actor, "refunds.approve", shop_id=shop.pk)
-    _refund_for_aftersale(shop=shop, public_id=public_id)
-
-
 def payment_record_manual(*, actor: Actor, shop: Shop, order_public_id: str, amount: int, reference: str) -> str:
-    """Finance records a bank or personal transfer; it then follows the same path as a notification."""
+    """Finance records a bank or personal transfer; it then follows the same path as a notification.
+
+    Only for an order waiting for payment (or cancelled meanwhile: the transfer then reinstates it
+    or goes back). An order already paid is refused (409) before anything is written: no money
+    moved through us, so there is nothing to refund. Locks: the order, then the new payment.
+    """
     require(actor, "finance.manage", shop_id=shop.pk)
     reference = str(reference or "").strip()
     if not 4 <= len(reference) <= 40:
         raise InvalidInput(detail={"reference": "4 to 40 characters"})
-    order = Order.objects.filter(shop=shop, public_id=str(order_public_id)).first()
+    order = Order.objects.filter(shop=shop, public_id=str(order_public_id)[:20]).first()
     if order is None:
-        raise NotFound(detail={"order": order_public_id})
+        raise NotFound(detail={"order": str(order_public_id)[:20]})
     if amount != order.total:
         raise InvalidInput(_("The amount must equal the order total."), detail={"total": order.total})
+    txn_id = f"manual_{shop.pk}_{reference}"
+    duplicate = Conflict(_("This transfer reference was recorded already."), code="duplicate_reference")
     with transaction.atomic():
+        order = order_lock(order_id=order.pk)
+        if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED):
+            raise Conflict(
+                _("This order is already paid; the transfer is not recorded."),
+                code="already_paid",
+                detail={"status": order.status},
+            )
+        if Payment.objects.filter(provider_txn_id=txn_id).exists():
+            raise duplicate
         payment = Payment.objects.create(
             shop=shop, order=order, provider="manual", out_trade_no=_trade_no("M"), amount=amount
         )
-    note = VerifiedNotification(
-        out_trade_no=payment.out_trade_no,
-        provider_txn_id=f"manual_{shop.pk}_{reference}",
-        amount=amount,
-        succeeded=True,
-        raw={"reference": reference, "by": actor.pk},
-    )
-    try:
-        return _apply(provider="manual", note=note)
-    except NotificationRejected as exc:
-        Payment.objects.filter(pk=payment.pk).update(status=PaymentStatus.FAILED)
-        raise Conflict(_("This transfer reference was recorded already."), code="duplicate_reference") from exc
+        note = VerifiedNotification(
+            out_trade_no=payment.out_trade_no,
+            provider_txn_id=txn_id,
+            amount=amount,
+            succeeded=True,
+            raw={"reference": reference, "by": actor.pk},
+        )
+        try:
+            return _apply(provider="manual", note=note, actor=actor)
+        except NotificationRejected as exc:  # the same reference recorded in parallel
+            raise duplicate from exc
 
 
 def payments_reconcile(*, older_than_seconds: int = 120, limit: int = 200) -> dict:

@@ -11,11 +11,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from siyu.accounts.selectors import addresses_of
 from siyu.core.errors import DomainError
-from siyu.orders.aftersales import aftersale_request, aftersale_return_shipped
 from siyu.orders.checkout import cart_lines, cart_set, order_place, order_quote
 from siyu.orders.lifecycle import order_cancel, order_confirm_receipt
 from siyu.orders.models import AfterSaleKind
 from siyu.orders.selectors import order_for_shopper, orders_of_shopper
+from siyu.orders.states import timeline_entries
+from siyu.payments.aftersales import aftersale_request, aftersale_return_shipped
 from siyu.payments.providers import providers_enabled
 from siyu.payments.selectors import payment_for_shopper
 from siyu.payments.services import payment_start, sandbox_pay
@@ -146,6 +147,7 @@ def order_detail(request, public_id: str):
             "order": order,
             "kinds": AfterSaleKind.choices,
             "paying": request.GET.get("paying") == "1",
+            "timeline": timeline_entries(order=order, for_shopper=True),
         },
     )
 
@@ -195,7 +197,8 @@ def order_action(request, public_id: str):
     try:
         action = request.POST.get("action")
         if action == "cancel":
-            order_cancel(order_id=order.pk, actor=shopper, reason=_("cancelled by the shopper"))
+            # Stored as a code; the timeline shows it in the reader's language.
+            order_cancel(order_id=order.pk, actor=shopper, reason="cancelled by the shopper")
         elif action == "receive":
             order_confirm_receipt(order_id=order.pk, actor=shopper, shopper_id=shopper.pk)
         elif action == "return_shipped":

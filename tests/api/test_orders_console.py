@@ -12,10 +12,10 @@ from openpyxl import Workbook, load_workbook
 
 from siyu.accounts.roles import FINANCE, SERVICE
 from siyu.accounts.services import address_create
-from siyu.orders.aftersales import aftersale_request
 from siyu.orders.fulfilment import order_ship
 from siyu.orders.lifecycle import order_confirm_receipt
 from siyu.orders.models import AfterSale, Order, OrderStatus
+from siyu.payments.aftersales import aftersale_request
 from siyu.payments.models import Payment, Refund
 
 from ..factories import make_product, make_shopper, make_staff

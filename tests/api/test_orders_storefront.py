@@ -281,9 +281,9 @@ def test_receive_then_return_with_photos(sf, shop, shopper, owner, address, tea,
     ship_back = f"{API}/storefront/after-sales/{sale['public_id']}/return-shipment"
     not_yet = _post(sf, ship_back, {"carrier": "中通", "tracking_number": "ZT9"})
     assert not_yet.status_code == 409
-    from siyu.payments.services import aftersale_decide
+    from siyu.payments.aftersales import aftersale_review
 
-    aftersale_decide(actor=owner, shop=shop, public_id=sale["public_id"], approve=True)
+    aftersale_review(actor=owner, shop=shop, public_id=sale["public_id"], approve=True)
     shipped_back = _post(sf, ship_back, {"carrier": "中通", "tracking_number": "ZT9"})
     assert shipped_back.status_code == 200 and shipped_back.json()["return_tracking"] == "ZT9"
     detail = sf.get(f"{API}/storefront/orders/{order.public_id}").json()
@@ -292,7 +292,7 @@ def test_receive_then_return_with_photos(sf, shop, shopper, owner, address, tea,
 
 
 def test_another_shopper_cannot_ship_back_my_return(client, shop, shopper, owner, address, tea):
-    from siyu.orders.aftersales import aftersale_request
+    from siyu.payments.aftersales import aftersale_request
 
     order = place(shop, shopper, address, tea)
     pay(order)

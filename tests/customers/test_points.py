@@ -32,10 +32,11 @@ from siyu.customers.points import (
     points_reverse,
 )
 from siyu.customers.stats import customer_for_shopper
-from siyu.orders import aftersales, checkout, lifecycle
+from siyu.orders import checkout, lifecycle
 from siyu.orders.models import AfterSaleStatus, Order, OrderStatus
 from siyu.orders.pricing import Adjustment
-from siyu.payments.services import aftersale_decide
+from siyu.payments import aftersales
+from siyu.payments.aftersales import aftersale_review
 
 from ..factories import ShopFactory, make_product, make_shopper
 from ..orders.helpers import place
@@ -138,7 +139,7 @@ def _refund(shop, shopper, owner, order, quantity):
         quantity=quantity,
         reason_code="other",
     )
-    aftersale_decide(actor=owner, shop=shop, public_id=sale.public_id, approve=True)
+    aftersale_review(actor=owner, shop=shop, public_id=sale.public_id, approve=True)
     return sale
 
 

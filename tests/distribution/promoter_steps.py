@@ -14,7 +14,7 @@ from siyu.distribution.promoters import promoter_apply, promoter_decide
 from siyu.orders import lifecycle
 from siyu.orders.fulfilment import order_ship
 from siyu.orders.models import Order
-from siyu.payments.services import aftersale_decide
+from siyu.payments.aftersales import aftersale_review
 from siyu.shops.models import Shop
 
 from ..factories import make_product, make_shopper
@@ -108,7 +108,7 @@ def ship_and_receive(w: World, order) -> None:
 def refund_line(w: World, order, quantity: int, line=None, reason_code: str = "other"):
     line = line or order.lines.order_by("id").first()
     sale = ask(order, line, "refund_only", quantity, reason_code)
-    aftersale_decide(actor=w.owner, shop=w.shop, public_id=sale.public_id, approve=True)
+    aftersale_review(actor=w.owner, shop=w.shop, public_id=sale.public_id, approve=True)
     return sale  # the refund settles after commit: refresh it after leaving capture_on_commit
 
 

@@ -14,9 +14,9 @@ from siyu.distribution import commissions as commission_service
 from siyu.distribution import handlers, ledger
 from siyu.distribution.commissions import commissions_accrue, commissions_settle_due, settle_after_for
 from siyu.distribution.models import Commission, CommissionRule, LedgerEntry, PromoterFlag
-from siyu.orders import aftersales
 from siyu.orders.checkout import order_place
 from siyu.orders.models import AfterSaleStatus, Order, OrderStatus
+from siyu.payments import aftersales
 
 from ..factories import make_product
 from ..orders.helpers import ask

@@ -46,7 +46,7 @@ def deliver(order, owner):
 
 def ask(order, line, kind, quantity, reason_code):
     """The order's shopper asks for an after-sale on one line."""
-    from siyu.orders.aftersales import aftersale_request
+    from siyu.payments.aftersales import aftersale_request
 
     return aftersale_request(
         shop=order.shop,

@@ -14,11 +14,13 @@ from siyu.catalog.models import Sku
 from siyu.core.crypto import lookup_hash
 from siyu.core.errors import DomainError
 from siyu.core.models import OutboxEvent
-from siyu.orders import aftersales, lifecycle
+from siyu.orders import lifecycle
 from siyu.orders.checkout import order_place
 from siyu.orders.models import AfterSale, Order, OrderStatus, OrderTimeline
+from siyu.payments import aftersales
+from siyu.payments.aftersales import aftersale_review
 from siyu.payments.models import Payment, Refund
-from siyu.payments.services import aftersale_decide, payment_notify
+from siyu.payments.services import payment_notify
 
 from ..factories import make_product
 from .helpers import pay, place, sandbox_notice
@@ -159,7 +161,7 @@ def test_racing_refunds_never_exceed_paid(shop, shopper, owner, address):
     # (the extra counts as postage, so each line's own refunded share stays within the line)
     AfterSale.objects.filter(order=order).update(amount=order.total, shipping_amount=order.total - 1000)
     decisions = [(s.public_id,) for s in sales for _ in range(3)]  # each also approved three times at once
-    run_parallel(lambda pid: aftersale_decide(actor=owner, shop=shop, public_id=pid, approve=True), decisions, 12)
+    run_parallel(lambda pid: aftersale_review(actor=owner, shop=shop, public_id=pid, approve=True), decisions, 12)
     order.refresh_from_db()
     payment = Payment.objects.get(order=order)
     refunded = sum(Refund.objects.filter(payment=payment, status="succeeded").values_list("amount", flat=True))
@@ -192,3 +194,101 @@ def test_late_payment_racing_the_timeout(shop, shopper, address):
         assert payment.status == "succeeded"
         if order.status == OrderStatus.CANCELLED:
             assert Refund.objects.get(payment=payment).amount == payment.amount
+
+
+# --- the global lock order (siyu/core/locks.py): pairs of paths that share rows --------------
+
+
+def _paid_pair_order(shop, shopper, address, n):
+    products = [make_product(shop, name=f"对{n}-{i}", price=1000, stock=5) for i in range(2)]
+    order = order_place(
+        shop=shop,
+        shopper=shopper,
+        address_id=address.public_id,
+        idempotency_key=f"pair-{n}-{secrets.token_hex(4)}",
+        items=[{"sku": p.skus.get().pk, "quantity": 1} for p in products],
+    )
+    pay(order)
+    return order
+
+
+def test_refund_settling_while_another_request_is_approved(shop, shopper, owner, address, monkeypatch):
+    """refund_execute used to lock refund → payment → after-sale → order while an approval locked
+    after-sale → order → payment: run side by side they deadlocked. Both now take the order first."""
+    from siyu.payments import aftersales as public
+    from siyu.payments.services import refund_execute
+
+    monkeypatch.setattr(public, "refund_enqueue", lambda refund_id: None)  # each refund runs when we say
+    jobs = []
+    for n in range(15):
+        order = _paid_pair_order(shop, shopper, address, n)
+        first, second = (aftersales_request(order, line) for line in order.lines.order_by("id"))
+        aftersale_review(actor=owner, shop=shop, public_id=first.public_id, approve=True)
+        jobs += [("settle", Refund.objects.get(after_sale=first).pk), ("approve", second.public_id)]
+
+    def job(kind, key):
+        if kind == "settle":
+            return refund_execute(refund_id=key)
+        return aftersale_review(actor=owner, shop=shop, public_id=key, approve=True)
+
+    results = run_parallel(job, jobs, workers=30)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    for refund in Refund.objects.filter(status="pending"):
+        refund_execute(refund_id=refund.pk)
+    for order in Order.objects.all():
+        payment = Payment.objects.get(order=order)
+        refunded = sum(Refund.objects.filter(payment=payment, status="succeeded").values_list("amount", flat=True))
+        assert order.refunded_amount == refunded == payment.refunded_amount == order.paid_amount
+        assert order.status == OrderStatus.CLOSED
+        assert AfterSale.objects.filter(order=order, status="refunded").count() == 2
+
+
+def aftersales_request(order, line):
+    return aftersales.aftersale_request(
+        shop=order.shop,
+        shopper=order.shopper,
+        order_public_id=order.public_id,
+        line_id=line.pk,
+        kind="refund_only",
+        quantity=1,
+        reason_code="other",
+    )
+
+
+def test_notification_racing_its_cancellation(shop, shopper, address):
+    """Each order's payment notification and its cancellation, released together: no deadlock or
+    500, and every order ends paid (stock was there) with its money, or cancelled and refunded."""
+    product = make_product(shop, stock=100)
+    orders = [place(shop, shopper, address, product) for _ in range(15)]
+    jobs = []
+    for order in orders:
+        headers, body = sandbox_notice(order)
+        jobs += [("notify", order.pk, (headers, body)), ("cancel", order.pk, None)]
+
+    def job(kind, order_id, notice):
+        if kind == "notify":
+            return payment_notify(provider="sandbox", headers=notice[0], body=notice[1])
+        return lifecycle.order_cancel(order_id=order_id, actor="system", reason="payment timeout")
+
+    results = run_parallel(job, jobs, workers=30)
+    assert not [r for r in results if isinstance(r, Exception) and not isinstance(r, DomainError)], results
+    assert {r.code for r in results if isinstance(r, DomainError)} <= {"bad_transition"}
+    for order in Order.objects.filter(pk__in=[o.pk for o in orders]):
+        payment = Payment.objects.get(order=order)
+        assert payment.status == "succeeded" and order.status == OrderStatus.PAID
+        assert order.paid_amount == payment.amount and not Refund.objects.filter(payment=payment).exists()
+    assert Sku.objects.get(product=product).stock == 100 - len(orders)
+
+
+def test_parallel_payment_starts_open_one_payment(shop, shopper, address):
+    from siyu.payments.services import payment_start
+
+    order = place(shop, shopper, address, make_product(shop, stock=5))
+
+    def start():
+        return payment_start(shop=shop, shopper=shopper, order_public_id=order.public_id, provider="sandbox")
+
+    results = run_parallel(start, [()] * 20, workers=20)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert len({r.url for r in results}) == 1
+    assert Payment.objects.filter(order=order).count() == 1

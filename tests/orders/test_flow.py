@@ -6,13 +6,15 @@ from django.utils import timezone
 from siyu.catalog.models import ReturnPolicy, Sku
 from siyu.core.errors import Conflict, InvalidInput
 from siyu.core.models import OutboxEvent
-from siyu.orders import aftersales, lifecycle
+from siyu.orders import lifecycle
 from siyu.orders.checkout import cart_lines, cart_set, order_place, order_quote
 from siyu.orders.fulfilment import order_ship, orders_ship_batch, shipping_rows_parse
 from siyu.orders.models import AfterSaleStatus, Order, OrderStatus
+from siyu.payments import aftersales
+from siyu.payments.aftersales import aftersale_receive_return, aftersale_review
 from siyu.payments.models import Payment, Refund
 from siyu.payments.providers.base import NotificationRejected
-from siyu.payments.services import aftersale_decide, aftersale_return_received, payment_notify
+from siyu.payments.services import payment_notify
 
 from ..factories import ShippingTemplateFactory, make_product
 from .helpers import ask, deliver, pay, place, sandbox_notice
@@ -147,7 +149,7 @@ def test_refund_only_before_shipping_refunds_postage_and_closes(shop, shopper, o
     line = order.lines.get()
     sale = ask(order, line, "refund_only", 2, "other")
     assert sale.amount == 10800
-    sale = aftersale_decide(actor=owner, shop=shop, public_id=sale.public_id, approve=True)
+    sale = aftersale_review(actor=owner, shop=shop, public_id=sale.public_id, approve=True)
     order.refresh_from_db()
     assert sale.status == AfterSaleStatus.REFUNDED and order.refunded_amount == 10800
     assert order.status == OrderStatus.CLOSED
@@ -159,11 +161,11 @@ def test_return_within_seven_days_restocks_and_refunds_partially(shop, shopper, 
     deliver(order, owner)
     line = order.lines.get()
     sale = ask(order, line, "return_refund", 1, "no_reason")
-    aftersale_decide(actor=owner, shop=shop, public_id=sale.public_id, approve=True)
+    aftersale_review(actor=owner, shop=shop, public_id=sale.public_id, approve=True)
     aftersales.aftersale_return_shipped(
         shop=shop, shopper=shopper, public_id=sale.public_id, carrier="中通", tracking="ZT2"
     )
-    sale = aftersale_return_received(actor=owner, shop=shop, public_id=sale.public_id)
+    sale = aftersale_receive_return(actor=owner, shop=shop, public_id=sale.public_id)
     order.refresh_from_db()
     assert sale.status == AfterSaleStatus.REFUNDED and order.refunded_amount == 5000
     assert order.status == OrderStatus.COMPLETED and stock(limited) == 3
@@ -241,8 +243,34 @@ def test_refunds_of_a_discounted_order_return_exactly_what_was_paid(shop, shoppe
     line = order.lines.get()
     first = ask(order, line, "refund_only", 1, "other")
     assert first.amount == 14000 // 3
-    aftersale_decide(actor=owner, shop=shop, public_id=first.public_id, approve=True)
+    aftersale_review(actor=owner, shop=shop, public_id=first.public_id, approve=True)
     rest = ask(order, line, "refund_only", 2, "other")
-    aftersale_decide(actor=owner, shop=shop, public_id=rest.public_id, approve=True)
+    aftersale_review(actor=owner, shop=shop, public_id=rest.public_id, approve=True)
     order.refresh_from_db()
     assert order.refunded_amount == order.paid_amount == 14000 and order.status == OrderStatus.CLOSED
+
+
+def test_two_refunds_in_flight_close_the_order_when_the_last_settles(shop, shopper, owner, address, monkeypatch):
+    """Both refunds reserved before either settles: the first to settle must not close the order
+    (its refunded total already counts the other), or the second one could never settle."""
+    from siyu.payments.services import refund_execute
+
+    monkeypatch.setattr(aftersales, "refund_enqueue", lambda refund_id: None)
+    second_product = make_product(shop, name="杯子", price=3000, stock=5)
+    order = order_place(
+        shop=shop,
+        shopper=shopper,
+        address_id=address.public_id,
+        idempotency_key="key-two-in-flight",
+        items=[{"sku": p.skus.get().pk, "quantity": 1} for p in (make_product(shop, name="茶"), second_product)],
+    )
+    pay(order)
+    sales = [ask(order, line, "refund_only", 1, "other") for line in order.lines.order_by("id")]
+    for sale in sales:
+        aftersale_review(actor=owner, shop=shop, public_id=sale.public_id, approve=True)
+    first, second = (Refund.objects.get(after_sale=s) for s in sales)
+    assert refund_execute(refund_id=first.pk) == "succeeded"
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID  # one refund still at the provider
+    assert refund_execute(refund_id=second.pk) == "succeeded"
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CLOSED and order.refunded_amount == order.paid_amount

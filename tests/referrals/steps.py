@@ -4,10 +4,11 @@ the real services, refunds, and the outbox deliveries."""
 import secrets
 
 from siyu.accounts.services import address_create
-from siyu.orders import aftersales, lifecycle
+from siyu.orders import lifecycle
 from siyu.orders.fulfilment import order_ship
 from siyu.orders.models import Order
-from siyu.payments.services import aftersale_decide
+from siyu.payments import aftersales
+from siyu.payments.aftersales import aftersale_review
 
 from ..customers.member_steps import deliver_events
 from ..factories import make_shopper
@@ -62,7 +63,7 @@ def refund(shop, owner, order, quantity=1, reason="quality"):
         quantity=quantity,
         reason_code=reason,
     )
-    aftersale_decide(actor=owner, shop=shop, public_id=sale.public_id, approve=True)
+    aftersale_review(actor=owner, shop=shop, public_id=sale.public_id, approve=True)
     return sale  # the refund settles after commit: refresh it after the caller's capture block
 
 

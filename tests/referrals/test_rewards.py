@@ -141,7 +141,7 @@ def test_a_refund_before_the_grant_forfeits_the_rewards(
 
 
 def test_open_after_sales_hold_the_grant(shop, owner, tea, bob):
-    from siyu.orders import aftersales
+    from siyu.payments import aftersales
 
     order = completed(shop, bob, bob.address, tea, owner)
     aftersales.aftersale_request(

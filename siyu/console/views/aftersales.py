@@ -1,8 +1,12 @@
-"""After-sales: the list, and the staff steps on a request (decide, return received, retry a refund).
+"""After-sales: the list (and finance's queue of refunds awaiting approval), and the staff steps on
+a request (decide, return received, approve or retry a refund).
 
 The same action forms appear on the list and on the order page; a hidden `order` field sends the
-merchant back to the order they came from.
+merchant back to the order they came from. Each step is refused here for a role that may not take
+it, and again by the service (siyu.payments.aftersales), which is the rule.
 """
+
+from functools import wraps
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -13,12 +17,14 @@ from django.views.decorators.http import require_POST
 from siyu.core.errors import DomainError
 from siyu.orders.models import AfterSaleStatus
 from siyu.orders.selectors import aftersales_for_staff
-from siyu.payments import services as payments
+from siyu.orders.states import REFUND_DUE, reason_text
+from siyu.payments import aftersales as service
+from siyu.payments.selectors import aftersales_awaiting_refund
 
 from ..decorators import staff_required
 from ..labels import AFTERSALE_KIND_LABELS, AFTERSALE_STATUS_LABELS
-from ..order_forms import AfterSaleDecisionForm, AfterSaleFilterForm
-from ..rendering import detail_text, page
+from ..order_forms import REFUND_QUEUE, AfterSaleDecisionForm, AfterSaleFilterForm
+from ..rendering import detail_text, page, render_error
 
 PAGE_SIZE = 20
 A = AfterSaleStatus
@@ -29,30 +35,60 @@ def aftersale_actions(sale) -> dict:
     return {
         "decide": sale.status == A.REQUESTED,
         "receive": sale.status == A.AWAITING_RETURN,
-        # A refund that failed at the provider leaves the request due again.
-        "retry": sale.status in (A.APPROVED, A.RETURNED),
+        # Due: recommended by service staff, or refused by the provider and due again.
+        "refund": sale.status in REFUND_DUE,
     }
+
+
+def _needs_any(*perms: str):
+    """Refuse (403) a member whose role holds none of `perms`, before the service is asked."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not any(request.staff.can(p) for p in perms):
+                return render_error(request, status=403, message=_("Your role does not allow this action."))
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def _rows(request, filters: AfterSaleFilterForm):
+    status = filters.cleaned_data.get("status", "") if filters.is_valid() else ""
+    if not filters.is_bound and request.staff.can("refunds.approve") and not request.staff.can("orders.manage"):
+        status = REFUND_QUEUE  # finance opens the page on its queue
+    if status == REFUND_QUEUE:
+        return status, aftersales_awaiting_refund(shop=request.shop)
+    return status, aftersales_for_staff(shop=request.shop, status=status)
 
 
 @staff_required(perm="orders.view")
 def aftersale_list(request):
     filters = AfterSaleFilterForm(request.GET or None)
-    status = filters.cleaned_data.get("status", "") if filters.is_valid() else ""
-    page_obj = Paginator(aftersales_for_staff(shop=request.shop, status=status), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    status, sales = _rows(request, filters)
+    page_obj = Paginator(sales, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [
         {
             "sale": s,
             "kind": AFTERSALE_KIND_LABELS.get(s.kind, s.kind),
             "status": AFTERSALE_STATUS_LABELS.get(s.status, s.status),
+            "reason": reason_text(s.reason),
             "actions": aftersale_actions(s),
         }
         for s in page_obj.object_list
     ]
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"filters": filters, "page_obj": page_obj, "rows": rows, "query": query.urlencode()}
+    context = {
+        "filters": filters,
+        "page_obj": page_obj,
+        "rows": rows,
+        "query": query.urlencode(),
+        "queue": status == REFUND_QUEUE,
+        "queue_value": REFUND_QUEUE,
+    }
     return page(request, "console/aftersales.html", context)
 
 
@@ -75,8 +111,15 @@ def _refused(request, exc: DomainError):
     return _back(request)
 
 
+def _done(request, text: str, sale):
+    label = AFTERSALE_STATUS_LABELS.get(sale.status, sale.status)
+    messages.success(request, text % {"status": label})
+    return _back(request)
+
+
 @staff_required(perm="orders.view")
 @require_POST
+@_needs_any("orders.manage", "refunds.approve")
 def aftersale_decide(request, public_id: str):
     form = AfterSaleDecisionForm(request.POST)
     if not form.is_valid():
@@ -84,33 +127,42 @@ def aftersale_decide(request, public_id: str):
         return _back(request)
     approve = form.cleaned_data["decision"] == "approve"
     try:
-        sale = payments.aftersale_decide(
+        sale = service.aftersale_review(
             actor=request.staff, shop=request.shop, public_id=public_id, approve=approve, note=form.cleaned_data["note"]
         )
     except DomainError as exc:
         return _refused(request, exc)
-    label = AFTERSALE_STATUS_LABELS.get(sale.status, sale.status)
-    messages.success(request, _("The request is handled; it is now: %(status)s.") % {"status": label})
-    return _back(request)
+    return _done(request, _("The request is handled; it is now: %(status)s."), sale)
 
 
 @staff_required(perm="orders.view")
 @require_POST
+@_needs_any("orders.manage")
 def aftersale_received(request, public_id: str):
     try:
-        sale = payments.aftersale_return_received(actor=request.staff, shop=request.shop, public_id=public_id)
+        sale = service.aftersale_receive_return(actor=request.staff, shop=request.shop, public_id=public_id)
     except DomainError as exc:
         return _refused(request, exc)
-    label = AFTERSALE_STATUS_LABELS.get(sale.status, sale.status)
-    messages.success(request, _("The return is received and back in stock; it is now: %(status)s.") % {"status": label})
-    return _back(request)
+    return _done(request, _("The return is received and back in stock; it is now: %(status)s."), sale)
 
 
 @staff_required(perm="orders.view")
 @require_POST
+@_needs_any("refunds.approve")
+def aftersale_refund(request, public_id: str):
+    try:
+        sale = service.aftersale_refund_approve(actor=request.staff, shop=request.shop, public_id=public_id)
+    except DomainError as exc:
+        return _refused(request, exc)
+    return _done(request, _("The refund is approved; it is now: %(status)s."), sale)
+
+
+@staff_required(perm="orders.view")
+@require_POST
+@_needs_any("refunds.approve")
 def aftersale_retry(request, public_id: str):
     try:
-        payments.aftersale_refund_retry(actor=request.staff, shop=request.shop, public_id=public_id)
+        service.aftersale_refund_retry(actor=request.staff, shop=request.shop, public_id=public_id)
     except DomainError as exc:
         return _refused(request, exc)
     messages.success(request, _("The refund is sent again."))

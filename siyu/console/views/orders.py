@@ -16,6 +16,7 @@ from siyu.core.money import format_yuan
 from siyu.orders import fulfilment
 from siyu.orders.models import OrderLine, OrderStatus
 from siyu.orders.selectors import order_for_staff, orders_for_staff
+from siyu.orders.states import order_status_label, reason_text, timeline_entries
 from siyu.payments.selectors import payments_of_order
 from siyu.payments.services import payment_record_manual
 
@@ -23,11 +24,9 @@ from ..decorators import staff_required
 from ..labels import (
     AFTERSALE_KIND_LABELS,
     AFTERSALE_STATUS_LABELS,
-    ORDER_STATUS_LABELS,
     PAYMENT_STATUS_LABELS,
     PROVIDER_LABELS,
     REFUND_STATUS_LABELS,
-    TIMELINE_ACTION_LABELS,
 )
 from ..order_forms import ManualPaymentForm, OrderFilterForm, ShipForm
 from ..rendering import error_status, form_error, page
@@ -60,7 +59,7 @@ def _items_summary(order) -> str:
 
 
 def _status_label(status: str) -> str:
-    return str(ORDER_STATUS_LABELS.get(status, status)) if status else ""
+    return order_status_label(status)
 
 
 @staff_required(perm="orders.view")
@@ -139,18 +138,6 @@ def order_export(request, fmt: str):
 # --- the detail page ------------------------------------------------------------------------
 
 
-def _timeline(order) -> list[dict]:
-    return [
-        {
-            "row": t,
-            "action": TIMELINE_ACTION_LABELS.get(t.action, t.action),
-            "from": _status_label(t.from_status),
-            "to": _status_label(t.to_status),
-        }
-        for t in order.timeline.all()
-    ]
-
-
 def _money_rows(request, order, sales_by_id) -> tuple[list[dict], list[dict]]:
     payments = payments_of_order(shop=request.shop, order_id=order.pk)
     pay_rows = [
@@ -189,7 +176,7 @@ def _detail_page(request, order, *, ship_form=None, payment_form=None, status: i
         "order": order,
         "lines": lines,
         "status_label": _status_label(order.status),
-        "timeline": _timeline(order),
+        "timeline": timeline_entries(order=order),
         "payments": payments,
         "refunds": refunds,
         "shipments": shipments,
@@ -199,6 +186,7 @@ def _detail_page(request, order, *, ship_form=None, payment_form=None, status: i
                 "line": by_id.get(s.line_id),
                 "kind": AFTERSALE_KIND_LABELS.get(s.kind, s.kind),
                 "status": AFTERSALE_STATUS_LABELS.get(s.status, s.status),
+                "reason": reason_text(s.reason),
                 "actions": aftersale_actions(s),
             }
             for s in sales
