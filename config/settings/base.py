@@ -5,6 +5,7 @@ SQLite. Set DATABASE_URL and REDIS_URL to run on PostgreSQL and Redis instead.
 """
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -101,6 +102,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache and task queue --------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     HUEY = {
@@ -165,7 +167,7 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2500
 SIYU_SMS_BACKEND = env_str("SIYU_SMS_BACKEND", "siyu.accounts.sms.LogSmsBackend")
 # The log backend writes sign-in codes to the log: `check --deploy` refuses it unless this says so.
 SIYU_ALLOW_LOG_SMS = env_bool("SIYU_ALLOW_LOG_SMS", False)
-SIYU_SMS = {
+SIYU_SMS: dict[str, Any] = {
     "sign_name": env_str("SIYU_SMS_SIGN_NAME"),  # empty: each shop's name signs its messages
     "template": env_str("SIYU_SMS_TEMPLATE"),  # Aliyun template code (SMS_…) or Tencent template id
     "template_params": env_list("SIYU_SMS_TEMPLATE_PARAMS", "code"),  # of: code, minutes

@@ -25,7 +25,7 @@ from .sessions import sessions_end
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 
 
-def phone_normalize(raw: str, *, field: str = "phone") -> str:
+def phone_normalize(raw: str | None, *, field: str = "phone") -> str:
     phone = re.sub(r"[\s-]", "", str(raw or ""))
     if phone.startswith("+86"):
         phone = phone[3:]

@@ -1,6 +1,7 @@
 """Writes to the catalogue: categories, shipping templates, products, SKUs, images, featured slots."""
 
 import itertools
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Min
@@ -126,7 +127,7 @@ def category_delete(*, actor: Actor, category: Category) -> None:
 
 def _template_fields(data: dict) -> dict:
     errors: dict = {}
-    clean = {
+    clean: dict[str, Any] = {
         "name": _text(data, "name", 40, errors, required=True),
         "base_fee": _fen(data.get("base_fee"), "base_fee", errors),
         "free_over": _fen(data.get("free_over"), "free_over", errors, optional=True),
@@ -226,7 +227,7 @@ def product_create(*, actor: Actor, shop: Shop, data: dict) -> Product:
     clean = _product_fields(shop, data, errors)
     if "name" not in clean:
         errors["name"] = "required"
-    price = _fen(data.get("price", 0), "price", errors)
+    price = _fen(data.get("price", 0), "price", errors) or 0  # None only with an error, raised below
     stock = _int(data.get("stock", 0), "stock", errors)
     if errors:
         raise InvalidInput(_("Please check the product."), detail=errors)
@@ -259,7 +260,7 @@ def product_update(*, actor: Actor, product: Product, data: dict) -> Product:
     return product
 
 
-PRODUCT_TRANSITIONS = {
+PRODUCT_TRANSITIONS: dict[str, set[str]] = {
     ProductStatus.DRAFT: {ProductStatus.ON_SALE, ProductStatus.OFF_SHELF},
     ProductStatus.ON_SALE: {ProductStatus.OFF_SHELF},
     ProductStatus.OFF_SHELF: {ProductStatus.ON_SALE, ProductStatus.DRAFT},
@@ -443,8 +444,8 @@ def sku_adjust_stock(*, actor: Actor, sku: Sku, delta: int, reason: str = "") ->
 def product_set_main_image(*, actor: Actor, product: Product, upload) -> Product:
     _manage(actor, product.shop)
     processed = image_process(upload, field="main_image")
-    product.main_image.save(processed.full.name, processed.full, save=False)
-    product.main_thumb.save(processed.thumb.name, processed.thumb, save=False)
+    product.main_image.save(processed.full_name, processed.full, save=False)
+    product.main_thumb.save(processed.thumb_name, processed.thumb, save=False)
     product.save(update_fields=["main_image", "main_thumb", "updated_at"])
     return product
 
@@ -458,8 +459,8 @@ def product_add_image(*, actor: Actor, product: Product, upload) -> ProductImage
         if count >= MAX_DETAIL_IMAGES:
             raise Conflict(_("A product has at most 9 detail images."), code="too_many_images")
         image = ProductImage(product=product, position=count)
-        image.image.save(processed.full.name, processed.full, save=False)
-        image.thumb.save(processed.thumb.name, processed.thumb, save=False)
+        image.image.save(processed.full_name, processed.full, save=False)
+        image.thumb.save(processed.thumb_name, processed.thumb, save=False)
         image.save()
     return image
 

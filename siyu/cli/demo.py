@@ -143,10 +143,10 @@ def _brand_shop(owner: StaffMember, shop: Shop, seed: int) -> None:
 
 
 def _create_templates(owner: StaffMember, shop: Shop) -> dict[str, ShippingTemplate]:
-    templates = {}
+    templates: dict[str, ShippingTemplate] = {}
     for row in data.SHIPPING:
         fields = {k: v for k, v in row.items() if k != "key"}
-        templates[row["key"]] = shipping_template_save(actor=owner, shop=shop, data=fields)
+        templates[str(row["key"])] = shipping_template_save(actor=owner, shop=shop, data=fields)
     return templates
 
 

@@ -1,8 +1,10 @@
 """Console forms. They check the shape of input (types, required fields); the rules live in services."""
 
 import re
+from typing import cast
 
 from django import forms
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from siyu.core.money import format_yuan
@@ -12,9 +14,14 @@ from .labels import policy_choices, role_choices, status_choices
 TEXTAREA = {"rows": 3}
 
 
-def category_choices(tree, *, blank: str, tops_only: bool = False) -> list[tuple[str, str]]:
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """`form`'s select called `name`, typed as one, for filling its options at run time (they depend on the shop)."""
+    return cast(forms.ChoiceField, form.fields[name])
+
+
+def category_choices(tree, *, blank: str | Promise, tops_only: bool = False) -> list[tuple[str, str | Promise]]:
     """Options for a select from `categories_tree`: top categories, sub-categories indented."""
-    choices = [("", blank)]
+    choices: list[tuple[str, str | Promise]] = [("", blank)]
     for top in tree:
         choices.append((str(top.pk), top.name))
         if not tops_only:
@@ -61,7 +68,7 @@ class CategoryCreateForm(forms.Form):
 
     def __init__(self, *args, tree=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["parent"].choices = category_choices(tree, blank=_("(top level)"), tops_only=True)
+        choice_field(self, "parent").choices = category_choices(tree, blank=_("(top level)"), tops_only=True)
 
 
 class CategoryEditForm(forms.Form):
@@ -77,8 +84,8 @@ class ProductFilterForm(forms.Form):
 
     def __init__(self, *args, tree=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", _("All statuses")), *status_choices()]
-        self.fields["category"].choices = category_choices(tree, blank=_("All categories"))
+        choice_field(self, "status").choices = [("", _("All statuses")), *status_choices()]
+        choice_field(self, "category").choices = category_choices(tree, blank=_("All categories"))
 
 
 class ProductCreateForm(forms.Form):
@@ -89,7 +96,7 @@ class ProductCreateForm(forms.Form):
 
     def __init__(self, *args, tree=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = category_choices(tree, blank=_("(none)"))
+        choice_field(self, "category").choices = category_choices(tree, blank=_("(none)"))
 
 
 class ProductForm(forms.Form):
@@ -116,8 +123,8 @@ class ProductForm(forms.Form):
 
     def __init__(self, *args, tree=(), templates=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = category_choices(tree, blank=_("(none)"))
-        self.fields["shipping_template"].choices = [("", _("(free shipping)"))] + [
+        choice_field(self, "category").choices = category_choices(tree, blank=_("(none)"))
+        choice_field(self, "shipping_template").choices = [("", _("(free shipping)"))] + [
             (str(t.pk), t.name) for t in templates
         ]
 
@@ -193,6 +200,10 @@ class SkuRowForm(forms.Form):
     code = forms.CharField(label=_("SKU code"), max_length=40, required=False)
     is_active = forms.BooleanField(label=_("Active"), required=False)
 
+    def __init__(self, *args, sku, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sku = sku
+
     @classmethod
     def for_sku(cls, sku, data=None):
         initial = {
@@ -203,9 +214,7 @@ class SkuRowForm(forms.Form):
             "code": sku.code,
             "is_active": sku.is_active,
         }
-        form = cls(data, prefix=f"sku{sku.pk}", initial=initial)
-        form.sku = sku
-        return form
+        return cls(data, prefix=f"sku{sku.pk}", initial=initial, sku=sku)
 
     def service_row(self) -> dict:
         return {"id": self.sku.pk, **self.cleaned_data}
@@ -225,7 +234,6 @@ class FeaturedForm(forms.Form):
                 max_value=99,
                 initial=product.featured_position,
             )
-            self.fields[f"pos_{product.public_id}"].product = product
 
     def rows(self):
         return [(self[f"pos_{p.public_id}"], p) for p in self.products]

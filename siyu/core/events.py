@@ -56,6 +56,15 @@ def event_record(*, topic: str, shop_id: int | None, payload: dict) -> OutboxEve
     return event
 
 
+def event_order_id(event: OutboxEvent) -> int:
+    """The order an `order.*` event is about. Every such event records it; one without is a defect,
+    raised (and so kept, with its error, for the sweep) rather than silently handled as no order."""
+    order_id = event.payload.get("order")
+    if order_id is None:
+        raise ValueError(f"event {event.pk} ({event.topic}) names no order")
+    return int(order_id)
+
+
 def _enqueue(event_id: int) -> None:
     from .tasks import outbox_dispatch
 

@@ -20,6 +20,15 @@ ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP"}
 class ProcessedImage:
     full: ContentFile
     thumb: ContentFile
+    stem: str  # the random part of both file names
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.stem}.jpg"
+
+    @property
+    def thumb_name(self) -> str:
+        return f"{self.stem}_t.jpg"
 
 
 def _encode(img: Image.Image, longest: int, name: str) -> ContentFile:
@@ -53,11 +62,11 @@ def image_process(upload, *, field: str = "image", full_side: int = 1200, thumb_
                 detail={field: f"{width}x{height} pixels"},
             )
         probe.verify()
-        img = Image.open(io.BytesIO(raw))
-        img.load()
+        opened = Image.open(io.BytesIO(raw))
+        opened.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise InvalidInput(_("The file is not a readable image."), detail={field: "not an image"}) from None
-    img = ImageOps.exif_transpose(img)
+    img = ImageOps.exif_transpose(opened)
     if img.mode not in ("RGB", "L"):
         background = Image.new("RGB", img.size, (255, 255, 255))
         rgba = img.convert("RGBA")
@@ -66,4 +75,6 @@ def image_process(upload, *, field: str = "image", full_side: int = 1200, thumb_
     else:
         img = img.convert("RGB")
     stem = public_id(16)
-    return ProcessedImage(full=_encode(img, full_side, f"{stem}.jpg"), thumb=_encode(img, thumb_side, f"{stem}_t.jpg"))
+    return ProcessedImage(
+        full=_encode(img, full_side, f"{stem}.jpg"), thumb=_encode(img, thumb_side, f"{stem}_t.jpg"), stem=stem
+    )

@@ -7,6 +7,7 @@ from .errors import PermissionDenied
 
 
 class Actor(Protocol):
+    pk: int  # recorded where one person's act must be told from another's (two-person approval)
     shop_id: int
 
     def can(self, perm: str) -> bool: ...

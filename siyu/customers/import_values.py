@@ -214,8 +214,10 @@ def _parse_date_text(text: str) -> datetime:
     match = _DATE.fullmatch(text) or _COMPACT_DATE.fullmatch(text)
     if match is None:
         raise RowError("date_invalid")
+    # Both patterns have six groups; a missing time part means midnight.
+    year, month, day, hour, minute, second = (int(part or 0) for part in match.groups())
     try:
-        return datetime(*(int(part) for part in match.groups() if part is not None))
+        return datetime(year, month, day, hour, minute, second)
     except ValueError:
         raise RowError("date_invalid") from None
 

@@ -306,7 +306,8 @@ def _parse(run: _Run, cells: list, orders: dict[str, _Unit]) -> _Unit | None:
     if len(external_id) > 64:
         raise RowError("order_invalid")
     if external_id in orders:
-        return _add_line(run, orders[external_id], cells)
+        _add_line(run, orders[external_id], cells)
+        return None
     phone = _phone(run, cells)
     amount = parse_amount(_at(cells, index.get("amount")), unit=plan.amount_unit)
     placed_at = parse_placed_at(_at(cells, index.get("placed_at")))
@@ -331,7 +332,7 @@ def _add_line(run: _Run, order: _Unit, cells: list) -> None:
     amount_cell = _at(cells, index.get("amount"))
     amount = parse_amount(amount_cell, unit=run.plan.amount_unit) if cell_text(amount_cell) else 0
     date_cell = _at(cells, index.get("placed_at"))
-    placed_at = parse_placed_at(date_cell) if cell_text(date_cell) else order.placed_at
+    placed_at = parse_placed_at(date_cell) if cell_text(date_cell) else None
     if run.plan.layout.amount_per == "line":
         total = order.amount + amount
         if total > MAX_AMOUNT_FEN:
@@ -339,10 +340,11 @@ def _add_line(run: _Run, order: _Unit, cells: list) -> None:
     else:  # the order's amount, repeated on each of its rows: counted once
         total = max(order.amount, amount)
     title = safe_text(_at(cells, index.get("items")), ITEMS_CHARS)
-    order.amount, order.placed_at, order.rows = total, min(order.placed_at, placed_at), order.rows + 1
+    order.amount, order.rows = total, order.rows + 1
+    if placed_at is not None and order.placed_at is not None:  # an order's unit always has its date
+        order.placed_at = min(order.placed_at, placed_at)
     if title and title not in order.titles:
         order.titles.append(title)
-    return None
 
 
 def _phone(run: _Run, cells: list) -> str:

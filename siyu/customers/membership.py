@@ -7,6 +7,7 @@ benefit is never a step behind.
 """
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case, IntegerField, OuterRef, Subquery, Sum, Value, When
@@ -49,7 +50,8 @@ def _whole(value, *, field: str, low: int, high: int) -> int:
 
 
 def _level_clean(data: dict) -> dict:
-    errors, clean = {}, {}
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
     name = str(data.get("name") or "").strip()
     if not 1 <= len(name) <= 20:
         errors["name"] = "1 to 20 characters"
@@ -75,6 +77,7 @@ def level_save(*, actor, shop: Shop, data: dict, level_id: int | None = None) ->
     5000, i.e. half off), free_shipping. Customers' levels are recomputed in the same transaction."""
     require(actor, PERM, shop_id=shop.pk)
     clean = _level_clean(data)
+    level: MemberLevel | None
     try:
         with transaction.atomic():
             if level_id is None:

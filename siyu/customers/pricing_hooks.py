@@ -6,7 +6,7 @@ refunded. Through the outbox, after the figures are refreshed: points earned on 
 the customer's level recomputed whenever their spend may have changed.
 """
 
-from siyu.core.events import subscribe
+from siyu.core.events import event_order_id, subscribe
 from siyu.orders.models import Order
 from siyu.orders.pricing import register_adjuster
 
@@ -17,34 +17,29 @@ from .stats import customer_for_shopper
 register_adjuster(member_adjustments)
 
 
-def _order_id(event) -> int | None:
-    order_id = event.payload.get("order")
-    return int(order_id) if order_id is not None else None
-
-
 @subscribe("order.placed", in_transaction=True)
 def redeem_on_place(event) -> None:
     if event.payload.get("points_used"):
-        points_redeem(order=_order_id(event))
+        points_redeem(order=event_order_id(event))
 
 
 @subscribe("order.cancelled", in_transaction=True)
 def restore_on_cancel(event) -> None:
-    points_restore(order=_order_id(event))
+    points_restore(order=event_order_id(event))
 
 
 @subscribe("order.refunded", in_transaction=True)
 def reverse_on_refund(event) -> None:
-    points_reverse(order=_order_id(event), after_sale_id=event.payload.get("after_sale"))
+    points_reverse(order=event_order_id(event), after_sale_id=event.payload.get("after_sale"))
 
 
 @subscribe("order.completed")
 def earn_on_complete(event) -> None:
-    points_earn(order=_order_id(event))
+    points_earn(order=event_order_id(event))
 
 
 def _level(event) -> None:
-    order = Order.objects.select_related("shop", "shopper").filter(pk=_order_id(event)).first()
+    order = Order.objects.select_related("shop", "shopper").filter(pk=event_order_id(event)).first()
     if order is not None:
         customer_level_refresh(customer=customer_for_shopper(shop=order.shop, shopper=order.shopper))
 

@@ -153,6 +153,7 @@ def repurchase_reminders_run(*, shop: Shop, lead_days: int = 3, now: datetime | 
         for pk, name, cycle in Product.objects.filter(shop=shop, consumption_cycle_days__gt=0).values_list(
             "pk", "name", "consumption_cycle_days"
         )
+        if cycle is not None  # always, by the filter; says so to the type checker
     }
     if not products:
         return {"created": 0, "sent": 0, "no_consent": 0}

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import IntegrityError, connections, transaction
-from django.db.models import Exists, F, Model, OuterRef, Q, QuerySet, Value
+from django.db.models import Exists, F, Field, Model, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -367,6 +367,13 @@ def segment_preview_count(*, shop: Shop, rules: Any) -> int:
 # --- saved segments ---------------------------------------------------------------------------
 
 
+def _column(model: type[Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field) or field.column is None:
+        raise ValueError(f"{name} is not a column of {model.__name__}")
+    return field.column
+
+
 def insert_from_select(model: type[Model], columns: list[str], qs: QuerySet) -> int:
     """INSERT INTO model (columns) SELECT … — `qs` must select only annotations, named and ordered
     like `columns`, so the compiled SELECT lists them in that order. Returns rows inserted."""
@@ -375,11 +382,12 @@ def insert_from_select(model: type[Model], columns: list[str], qs: QuerySet) -> 
         sql, params = compiler.as_sql()
     except EmptyResultSet:  # rules that can match nobody, such as an empty "any"
         return 0
-    if [alias for *_rest, alias in compiler.select] != list(qs._fields) or len(columns) != len(qs._fields):
+    selected = list(qs._fields)  # type: ignore[attr-defined]  # the names given to .values(); not in the stubs
+    if [alias for *_rest, alias in compiler.select] != selected or len(columns) != len(selected):
         raise ValueError("select only annotations, in the order of the columns")
     connection = connections[qs.db]
     quote = connection.ops.quote_name
-    names = ", ".join(quote(model._meta.get_field(c).column) for c in columns)
+    names = ", ".join(quote(_column(model, c)) for c in columns)
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({names}) {sql}", params)
         return cursor.rowcount

@@ -90,6 +90,7 @@ def social_account_save(*, actor, shop: Shop, data: dict, account_id: int | None
     """Create an account, or change one of this shop's (name, kind, handle, capacity, owner_id)."""
     require(actor, PERM, shop_id=shop.pk)
     values = _clean_account(shop=shop, data=data)
+    account: SocialAccount | None
     with transaction.atomic():
         if account_id is None:
             account = SocialAccount.objects.create(shop=shop, **values)

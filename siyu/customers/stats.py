@@ -1,5 +1,7 @@
 """Keeping each customer's figures (orders, spend, first and last order) in step with the facts."""
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Min, Q, Sum
 from django.db.models.functions import Coalesce
@@ -40,17 +42,16 @@ def customer_for_shopper(*, shop: Shop, shopper: Shopper) -> Customer:
 
 def customer_refresh_stats(*, customer: Customer) -> Customer:
     """Recompute from own orders and imported ones. Idempotent: safe to run on every event."""
-    own = Order.objects.filter(shop_id=customer.shop_id, shopper_id=customer.shopper_id, status__in=COUNTED)
-    own = (
-        own.aggregate(
+    own: dict[str, Any] = {"n": 0, "spent": 0, "first": None, "last": None}
+    if customer.shopper_id is not None:
+        own = Order.objects.filter(
+            shop_id=customer.shop_id, shopper_id=customer.shopper_id, status__in=COUNTED
+        ).aggregate(
             n=Count("id"),
             spent=Coalesce(Sum("paid_amount"), 0) - Coalesce(Sum("refunded_amount"), 0),
             first=Min("paid_at"),
             last=Max("paid_at"),
         )
-        if customer.shopper_id
-        else {"n": 0, "spent": 0, "first": None, "last": None}
-    )
     ext = ExternalOrder.objects.filter(customer=customer).aggregate(
         n=Count("id"), spent=Coalesce(Sum("amount"), 0), first=Min("placed_at"), last=Max("placed_at")
     )

@@ -180,8 +180,10 @@ def commissions_reverse(*, order: Order) -> int:
         .select_related("line", "promoter")
         .order_by("pk")
     )
+    if not commissions:
+        return 0
     taken = 0
-    expense = ledger.shop_account(order.shop_id, ledger.EXPENSE) if commissions else None
+    expense = ledger.shop_account(order.shop_id, ledger.EXPENSE)
     for commission in commissions:
         due = commission.amount - _target_amount(commission, commission.line, order)
         if due <= 0:

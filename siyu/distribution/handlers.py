@@ -7,35 +7,30 @@ receipt.
 """
 
 from siyu.catalog.price_guards import register_price_guard
-from siyu.core.events import subscribe
+from siyu.core.events import event_order_id, subscribe
 
 from .commissions import commissions_accrue, commissions_mark_received, commissions_reverse_for_refund
 from .prices import order_price_floor_check, sku_price_check
 
 
-def _order_id(event) -> int | None:
-    value = event.payload.get("order")
-    return int(value) if value is not None else None
-
-
 @subscribe("order.placed", in_transaction=True)
 def floor_check_on_place(event) -> None:
-    order_price_floor_check(order_id=_order_id(event))
+    order_price_floor_check(order_id=event_order_id(event))
 
 
 @subscribe("order.paid")
 def accrue_on_paid(event) -> None:
-    commissions_accrue(order_id=_order_id(event))
+    commissions_accrue(order_id=event_order_id(event))
 
 
 @subscribe("order.refunded", in_transaction=True)
 def reverse_on_refund(event) -> None:
-    commissions_reverse_for_refund(order_id=_order_id(event))
+    commissions_reverse_for_refund(order_id=event_order_id(event))
 
 
 @subscribe("order.completed")
 def settle_date_on_receipt(event) -> None:
-    commissions_mark_received(order_id=_order_id(event))
+    commissions_mark_received(order_id=event_order_id(event))
 
 
 # The catalogue asks this before saving a new SKU price (minimum advertised price).

@@ -43,14 +43,15 @@ def account_get(*, shop_id: int, promoter_id: int | None, kind: str) -> LedgerAc
     """The account of this kind, made on first use (two first uses at once make one row)."""
     if (kind in PROMOTER_KINDS) != (promoter_id is not None):
         raise ValueError(f"{kind} is {'a promoter' if kind in PROMOTER_KINDS else 'a shop'} account")
-    found = LedgerAccount.objects.filter(shop_id=shop_id, promoter_id=promoter_id, kind=kind).first()
+    key = {"shop_id": shop_id, "promoter_id": promoter_id, "kind": kind}  # promoter None: a shop account
+    found = LedgerAccount.objects.filter(**key).first()
     if found is not None:
         return found
     try:
         with transaction.atomic():
-            return LedgerAccount.objects.create(shop_id=shop_id, promoter_id=promoter_id, kind=kind)
+            return LedgerAccount.objects.create(**key)
     except IntegrityError:
-        return LedgerAccount.objects.get(shop_id=shop_id, promoter_id=promoter_id, kind=kind)
+        return LedgerAccount.objects.get(**key)
 
 
 def promoter_account(promoter: Promoter, kind: str) -> LedgerAccount:

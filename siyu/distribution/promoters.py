@@ -226,11 +226,10 @@ def commission_rule_set(
         raise NotFound(detail={"product": product_id})
     if category_id is not None and not Category.objects.filter(shop=shop, pk=category_id).exists():
         raise NotFound(detail={"category": category_id})
+    target = {"product_id": product_id, "category_id": category_id}  # exactly one is None (checked above)
     with transaction.atomic():
-        CommissionRule.objects.filter(shop=shop, product_id=product_id, category_id=category_id, tier=tier).delete()
-        rule = CommissionRule.objects.create(
-            shop=shop, product_id=product_id, category_id=category_id, tier=tier, rate_bp=rate_bp
-        )
+        CommissionRule.objects.filter(shop=shop, tier=tier, **target).delete()
+        rule = CommissionRule.objects.create(shop=shop, tier=tier, rate_bp=rate_bp, **target)
         audit_record(
             shop_id=shop.pk,
             actor=actor_user(actor),

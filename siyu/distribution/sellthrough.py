@@ -86,7 +86,7 @@ def promoter_sellthrough(
             settled=Coalesce(Sum("amount", filter=Q(status=Commission.Status.SETTLED)), 0),
         )
     )
-    for row in sums:
-        by_promoter[row["promoter_id"]].commission = row["total"]
-        by_promoter[row["promoter_id"]].commission_settled = row["settled"]
+    for paid in sums:
+        by_promoter[paid["promoter_id"]].commission = paid["total"]
+        by_promoter[paid["promoter_id"]].commission_settled = paid["settled"]
     return sorted(rows.values(), key=lambda r: (-r.sales, r.promoter.pk))

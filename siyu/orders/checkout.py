@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from siyu.accounts.models import Address, Shopper
-from siyu.catalog.models import ProductStatus, ReturnPolicy, Sku
+from siyu.catalog.models import ProductStatus, ReturnPolicy, ShippingTemplate, Sku
 from siyu.catalog.shipping import shipping_fee
 from siyu.core.errors import Conflict, InvalidInput, NotFound
 from siyu.core.events import event_record
@@ -92,8 +92,8 @@ def order_quote(
             problems[str(sku_id)] = f"only {sku.stock} left"
         else:
             lines.append(QuoteLine(sku=sku, quantity=quantity))
-    by_template = defaultdict(int)
-    templates = {}
+    by_template: defaultdict[int | None, int] = defaultdict(int)  # None: products with no template
+    templates: dict[int | None, ShippingTemplate | None] = {}
     for line in lines:
         template = line.sku.product.shipping_template
         key = template.pk if template else None
@@ -248,7 +248,7 @@ def _prime(order: Order, **related: list) -> None:
         qs = getattr(order, name).all()
         qs._result_cache, qs._prefetch_done = rows, True
         cache[name] = qs
-    order._prefetched_objects_cache = cache
+    order._prefetched_objects_cache = cache  # type: ignore[attr-defined]  # Django's own; the stubs omit it
 
 
 # --- cart --------------------------------------------------------------------------------

@@ -14,9 +14,11 @@ Definitions, for a period [start, end):
   in this shop falls in the period, in basis points.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, Sum
@@ -239,11 +241,12 @@ def referral_tree(
         .values("shopper_id")
         .annotate(orders=Count("id"), revenue=_net())
     }
-    nodes, roots = {}, []
+    nodes: dict[int, dict[str, Any]] = {}
+    roots: list[dict[str, Any]] = []
     for referee_id, referrer_id, level in rows:
         if referee_id in nodes or referee_id not in bindings:
             continue  # a loop that slipped past the binding checks is shown once
-        stats = figures.get(referee_id, {})
+        stats: Mapping[str, Any] = figures.get(referee_id, {})
         node = {
             "shopper_id": referee_id,
             "name": str(bindings[referee_id].referee),

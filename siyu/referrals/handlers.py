@@ -5,25 +5,16 @@ the outbox (idempotent). A refund forfeits them inside the refund's own transact
 going back and the reward being taken back commit or fail together.
 """
 
-from siyu.core.events import subscribe
+from siyu.core.events import event_order_id, subscribe
 
 from .rewards import referral_rewards_create, referral_rewards_reverse
 
 
-def _order_id(event) -> int | None:
-    order_id = event.payload.get("order")
-    return int(order_id) if order_id is not None else None
-
-
 @subscribe("order.completed")
 def rewards_on_complete(event) -> None:
-    order_id = _order_id(event)
-    if order_id is not None:
-        referral_rewards_create(order_id=order_id)
+    referral_rewards_create(order_id=event_order_id(event))
 
 
 @subscribe("order.refunded", in_transaction=True)
 def rewards_on_refund(event) -> None:
-    order_id = _order_id(event)
-    if order_id is not None:
-        referral_rewards_reverse(order_id=order_id)
+    referral_rewards_reverse(order_id=event_order_id(event))

@@ -128,6 +128,9 @@ def referral_rewards_create(*, order_id: int) -> list[ReferralReward]:
         return []
     with transaction.atomic():
         order = Order.objects.select_related("shop", "shopper").select_for_update(of=("self",)).get(pk=order.pk)
+        # Re-checked under the lock: a refund may have moved the order on since the read above.
+        if order.status != OrderStatus.COMPLETED or order.received_at is None:
+            return []
         if ReferralReward.objects.filter(binding=binding).exists():
             return []
         rows = _reward_rows(order, binding, rules, return_window_end(order.received_at))

@@ -68,10 +68,10 @@ def shop_set_image(*, actor: Actor, shop: Shop, kind: str, upload) -> Shop:
         raise InvalidInput(detail={"kind": kind})
     processed = image_process(upload, field=kind, full_side=400 if kind == "logo" else 1500, thumb_side=750)
     if kind == "logo":
-        shop.logo.save(processed.full.name, processed.full, save=False)
+        shop.logo.save(processed.full_name, processed.full, save=False)
     else:
-        shop.banner.save(processed.full.name, processed.full, save=False)
-        shop.banner_thumb.save(processed.thumb.name, processed.thumb, save=False)
+        shop.banner.save(processed.full_name, processed.full, save=False)
+        shop.banner_thumb.save(processed.thumb_name, processed.thumb, save=False)
     shop.save()
     audit_record(shop_id=shop.pk, actor=actor_user(actor), action=f"shop.{kind}", target=shop)
     shop_forget(shop)

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
+from siyu.catalog.models import Sku
 from siyu.catalog.selectors import (
     categories_tree,
     category_get,
@@ -69,6 +70,8 @@ def search(request):
 @not_found_as_404
 def product(request, public_id: str):
     item = product_for_shopper(shop=request.shop, public_id=public_id)
+    # Filled by the selector's Prefetch(to_attr=...), which the stubs cannot follow.
+    active_skus: list[Sku] = item.active_skus  # type: ignore[attr-defined]
     skus = [
         {
             "id": s.pk,
@@ -78,7 +81,7 @@ def product(request, public_id: str):
             "list_price_text": format_yuan(s.list_price),
             "stock": s.stock,
         }
-        for s in item.active_skus
+        for s in active_skus
     ]
     return render(
         request,
@@ -86,7 +89,7 @@ def product(request, public_id: str):
         {
             "product": item,
             "skus": skus,
-            "in_stock": any(s.stock > 0 for s in item.active_skus),
+            "in_stock": any(s.stock > 0 for s in active_skus),
             "on_sale": item.status == "on_sale",
         },
     )

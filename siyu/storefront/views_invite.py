@@ -54,17 +54,22 @@ def invite(request):
     overview = invite_overview(shop=request.shop, shopper=shopper)
     statuses = dict(OrderStatus.choices)
     reward_statuses = dict(ReferralReward.Status.choices)
-    for binding in overview.referrals:
-        binding.first_order_label = statuses.get(binding.first_order_status, "")
-        reward = binding.my_reward
-        binding.reward_label = reward_text(reward.kind, reward.amount) if reward else ""
-        binding.reward_status_label = reward_statuses.get(reward.status, "") if reward else ""
+    rows = [
+        {
+            "referral": r,
+            "first_order": statuses.get(r.first_order_status or "", ""),
+            "reward": reward_text(r.my_reward.kind, r.my_reward.amount) if r.my_reward else "",
+            "reward_status": reward_statuses.get(r.my_reward.status, "") if r.my_reward else "",
+        }
+        for r in overview.referrals
+    ]
     kind = overview.rules.reward_kind
     return render(
         request,
         "storefront/invite.html",
         {
             "o": overview,
+            "referrals": rows,
             "rules": rule_lines(overview.rules),
             "share_url": invite_url(request, shopper.share_code),
             "ref": shopper.share_code,

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -23,17 +24,10 @@ def _confirm_word() -> str:
     return _("delete")
 
 
-def _percent(bp: int) -> str:
-    whole, rest = divmod(bp, 100)
-    return f"{whole}" if not rest else f"{whole}.{rest:02d}".rstrip("0")
-
-
 @shopper_required
 @require_GET
 def member(request):
     overview = member_overview(shop=request.shop, shopper=current_shopper(request))
-    for level in overview.levels:
-        level.off_percent = _percent(level.discount_bp)
     return render(request, "storefront/member.html", {"m": overview})
 
 
@@ -75,7 +69,8 @@ def privacy_export(request):
 @shopper_required
 @require_http_methods(["GET", "POST"])
 def privacy_delete(request):
-    error, status = None, 200
+    error: str | Promise | None = None
+    status = 200
     if request.method == "POST":
         if request.POST.get("confirm", "").strip().lower() not in {CONFIRM_WORD, _confirm_word()}:
             error, status = _("Type the word shown to confirm."), 400

@@ -70,11 +70,16 @@ def promoter_shop(request):
         return redirect("storefront:promoter")
     code = current_shopper(request).share_code
     page = Paginator(micro_shop_products(shop=request.shop), PAGE_SIZE).get_page(request.GET.get("page"))
-    for item in page:
-        url = request.build_absolute_uri(reverse("storefront:product", args=[item.public_id]))
-        item.share_url = f"{url}?ref={code}"
-        item.poster_url = reverse("storefront:poster", args=[item.public_id]) + f"?ref={code}"
-    return render(request, "storefront/promoter_shop.html", {"page": page, "code": code})
+    rows = [
+        {
+            "product": item,
+            "share_url": request.build_absolute_uri(reverse("storefront:product", args=[item.public_id]))
+            + f"?ref={code}",
+            "poster_url": reverse("storefront:poster", args=[item.public_id]) + f"?ref={code}",
+        }
+        for item in page
+    ]
+    return render(request, "storefront/promoter_shop.html", {"page": page, "rows": rows, "code": code})
 
 
 @shopper_required

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from siyu.core.errors import InvalidInput
 from siyu.core.money import parse_yuan
 
+from ..forms import choice_field
 from .customers_labels import (
     LAYOUT_LABELS,
     SOCIAL_KIND_LABELS,
@@ -69,15 +70,15 @@ class CustomerFilterForm(forms.Form):
 
     def __init__(self, *args, tags=(), levels=(), segments=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["tag"].choices = [("", _("All tags")), *[(str(pk), name) for pk, name in tags]]
-        self.fields["lifecycle"].choices = [("", _("All stages")), *lifecycle_choices()]
-        self.fields["source"].choices = [("", _("All sources")), *source_choices()]
-        self.fields["level"].choices = [
+        choice_field(self, "tag").choices = [("", _("All tags")), *[(str(pk), name) for pk, name in tags]]
+        choice_field(self, "lifecycle").choices = [("", _("All stages")), *lifecycle_choices()]
+        choice_field(self, "source").choices = [("", _("All sources")), *source_choices()]
+        choice_field(self, "level").choices = [
             ("", _("All levels")),
             ("0", _("No level")),
             *[(str(lv.pk), lv.name) for lv in levels],
         ]
-        self.fields["segment"].choices = [("", _("All customers")), *[(str(s.pk), s.name) for s in segments]]
+        choice_field(self, "segment").choices = [("", _("All customers")), *[(str(s.pk), s.name) for s in segments]]
         for name in ("spend_min", "spend_max"):
             self.fields[name].widget.attrs.update({"inputmode": "decimal", "placeholder": self.fields[name].label})
 
@@ -120,10 +121,11 @@ class TagAddForm(forms.Form):
 
     def __init__(self, *args, tags=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["tag"].choices = [("", _("Choose a tag")), *[(str(pk), name) for pk, name in tags]]
+        choice_field(self, "tag").choices = [("", _("Choose a tag")), *[(str(pk), name) for pk, name in tags]]
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # Form.clean() returns it too, but typed as optional
         if not data.get("tag") and not (data.get("name") or "").strip():
             raise forms.ValidationError(_("Choose a tag or type a new one."))
         return data
@@ -140,7 +142,7 @@ class FollowUpForm(forms.Form):
 
     def __init__(self, *args, staff=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].choices = [("", _("(nobody)")), *[(str(m.pk), m.display_name) for m in staff]]
+        choice_field(self, "assignee").choices = [("", _("(nobody)")), *[(str(m.pk), m.display_name) for m in staff]]
         if not self.is_bound:
             self.initial.setdefault("due_on", timezone.localdate() + timedelta(days=1))
 
@@ -151,7 +153,7 @@ class SocialLinkForm(forms.Form):
 
     def __init__(self, *args, accounts=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["account"].choices = [(str(a.pk), a.name) for a in accounts]
+        choice_field(self, "account").choices = [(str(a.pk), a.name) for a in accounts]
 
 
 def parse_rules(text: str):
@@ -250,7 +252,8 @@ class ImportForm(forms.Form):
         return upload
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # Form.clean() returns it too, but typed as optional
         if data.get("layout") == "generic":
             for key, _text, required in GENERIC_COLUMNS:
                 if required and not (data.get(f"col_{key}") or "").strip():
@@ -279,7 +282,7 @@ class SocialAccountForm(forms.Form):
 
     def __init__(self, *args, staff=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = [("", _("(nobody)")), *[(str(m.pk), m.display_name) for m in staff]]
+        choice_field(self, "owner").choices = [("", _("(nobody)")), *[(str(m.pk), m.display_name) for m in staff]]
 
     @classmethod
     def initial_for(cls, account) -> dict:

@@ -1,6 +1,7 @@
 """Console wording for the customer pool's fixed choices (sources, lifecycle stages, link statuses,
 timeline events). Kept here, with the console's own catalogue, as labels.py does for orders."""
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -91,16 +92,16 @@ POINTS_REASON_LABELS = {
 }
 
 
-def lifecycle_choices() -> list[tuple[str, str]]:
-    return [(key, LIFECYCLE_LABELS[key]) for key in Lifecycle.values]
+def lifecycle_choices() -> list[tuple[str, str | Promise]]:
+    return [(member.value, LIFECYCLE_LABELS[member]) for member in Lifecycle]
 
 
-def source_choices() -> list[tuple[str, str]]:
-    return [(key, SOURCE_LABELS[key]) for key in Source.values]
+def source_choices() -> list[tuple[str, str | Promise]]:
+    return [(member.value, SOURCE_LABELS[member]) for member in Source]
 
 
-def social_status_choices() -> list[tuple[str, str]]:
-    return [(key, SOCIAL_STATUS_LABELS[key]) for key in SocialLink.Status.values]
+def social_status_choices() -> list[tuple[str, str | Promise]]:
+    return [(member.value, SOCIAL_STATUS_LABELS[member]) for member in SocialLink.Status]
 
 
 def label(table: dict, key) -> str:

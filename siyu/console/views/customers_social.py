@@ -151,14 +151,14 @@ def membership_page(request):
         return _membership_page(request)
     _require_edit(request)
     if request.POST.get("action") == "settings":
-        form = CrmSettingsForm(request.POST)
-        if not form.is_valid():
-            return _membership_page(request, settings_form=form, status=400)
+        settings_form = CrmSettingsForm(request.POST)
+        if not settings_form.is_valid():
+            return _membership_page(request, settings_form=settings_form, status=400)
         try:
-            crm_settings_update(actor=request.staff, shop=request.shop, data=form.cleaned_data)
+            crm_settings_update(actor=request.staff, shop=request.shop, data=settings_form.cleaned_data)
         except DomainError as exc:
-            form_error(form, exc)
-            return _membership_page(request, settings_form=form, status=error_status(exc))
+            form_error(settings_form, exc)
+            return _membership_page(request, settings_form=settings_form, status=error_status(exc))
         messages.success(request, _("The settings are saved."))
         return redirect("console:membership")
     form = LevelForm(request.POST)

@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from siyu.core.errors import InvalidInput
 from siyu.core.money import format_yuan, parse_yuan
 
+from ..forms import choice_field
+
 PERIOD_CHOICES = [("day", _("Day")), ("week", _("Week")), ("month", _("Month"))]
 DAYS_CHOICES = [("7", _("Last 7 days")), ("30", _("Last 30 days")), ("90", _("Last 90 days")), ("365", _("Last year"))]
 
@@ -136,8 +138,8 @@ class CommissionRuleForm(forms.Form):
 
     def __init__(self, *args, products=(), categories=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["product"].choices = [("", "—")] + [(str(p.pk), p.name) for p in products]
-        self.fields["category"].choices = categories
+        choice_field(self, "product").choices = [("", "—")] + [(str(p.pk), p.name) for p in products]
+        choice_field(self, "category").choices = categories
 
     def service_data(self) -> dict:
         data = self.cleaned_data
@@ -161,6 +163,6 @@ class PriceFloorForm(forms.Form):
 
     def __init__(self, *args, skus=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["sku"].choices = [("", "—")] + [
+        choice_field(self, "sku").choices = [("", "—")] + [
             (str(s.pk), f"{s.product.name}{' · ' + s.label if s.label else ''} (¥{format_yuan(s.price)})") for s in skus
         ]

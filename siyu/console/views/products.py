@@ -109,8 +109,8 @@ def _edit_page(
         "status_label": STATUS_LABELS.get(product.status, product.status),
         "policy_label": POLICY_LABELS.get(product.return_policy, product.return_policy),
         "actions": [
-            (s, STATUS_ACTIONS[s])
-            for s in ProductStatus.values
+            (s.value, STATUS_ACTIONS[s])
+            for s in ProductStatus
             if s in catalog.PRODUCT_TRANSITIONS.get(product.status, set())
         ],
     }

@@ -95,13 +95,13 @@ def return_policies(request):
     counts = return_policy_counts(shop=request.shop)
     policies = [
         {
-            "key": key,
-            "label": POLICY_LABELS[key],
-            "help": POLICY_HELP[key],
-            "count": counts.get(key, 0),
-            "is_default": key == request.staff.shop.default_return_policy,
+            "key": policy.value,
+            "label": POLICY_LABELS[policy],
+            "help": POLICY_HELP[policy],
+            "count": counts.get(policy.value, 0),
+            "is_default": policy == request.staff.shop.default_return_policy,
         }
-        for key in ReturnPolicy.values
+        for policy in ReturnPolicy
     ]
     return page(request, "console/return_policies.html", {"form": form, "policies": policies}, status=status)
 

@@ -15,6 +15,7 @@ from siyu.core.errors import DomainError
 from siyu.distribution import trace
 
 from ..decorators import staff_required
+from ..forms import choice_field
 from ..rendering import error_status, form_error, page
 from ..spreadsheets import csv_response
 
@@ -40,8 +41,8 @@ class TraceBatchForm(forms.Form):
 
     def __init__(self, *args, targets=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["product"].choices = [("", "—")] + [(p.public_id, p.name) for p in targets]
-        self.fields["sku"].choices = [("", gettext_lazy("Any variant"))] + [
+        choice_field(self, "product").choices = [("", "—")] + [(p.public_id, p.name) for p in targets]
+        choice_field(self, "sku").choices = [("", gettext_lazy("Any variant"))] + [
             (str(sku.pk), f"{p.name} · {sku.label}") for p in targets for sku in p.skus.all() if sku.label
         ]
 
