@@ -27,6 +27,7 @@ run: $(VENV)/.installed messages
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy siyu
 	$(BIN)/python manage.py makemigrations --check --dry-run >/dev/null
 	DJANGO_SETTINGS_MODULE=config.settings.production ALLOWED_HOSTS=shop.example.com SIYU_ALLOW_LOG_SMS=1 \
 	  SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(60))') \
