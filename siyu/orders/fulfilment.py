@@ -19,7 +19,8 @@ S = OrderStatus
 MAX_BATCH_ROWS = 5000
 
 
-def _clean_tracking(carrier: str, tracking: str) -> tuple[str, str]:
+def tracking_clean(carrier: str, tracking: str) -> tuple[str, str]:
+    """A carrier and tracking number as staff typed them, trimmed, or 400 (orders and exchanges)."""
     carrier, tracking = str(carrier or "").strip(), str(tracking or "").strip()
     errors = {}
     if not carrier or len(carrier) > 40:
@@ -33,7 +34,7 @@ def _clean_tracking(carrier: str, tracking: str) -> tuple[str, str]:
 
 def order_ship(*, actor: Actor, order_id: int, carrier: str, tracking_number: str, lines: dict | None = None) -> Order:
     """Ship some or all remaining units. `lines` maps order-line id → quantity; None ships everything left."""
-    carrier, tracking_number = _clean_tracking(carrier, tracking_number)
+    carrier, tracking_number = tracking_clean(carrier, tracking_number)
     with transaction.atomic():
         order = order_lock(order_id=order_id)
         require(actor, "orders.manage", shop_id=order.shop_id)
@@ -110,14 +111,15 @@ def shipping_rows_parse(*, filename: str, content: bytes) -> list[dict]:
         "carrier": ("carrier", "快递公司", "物流公司"),
         "tracking": ("tracking", "tracking_number", "快递单号", "运单号", "物流单号"),
     }
-    found = {key: next((i for i, h in enumerate(header) if h in names), None) for key, names in aliases.items()}
-    missing = [k for k, v in found.items() if v is None]
+    columns = {}
+    for key, names in aliases.items():
+        columns[key] = next((i for i, h in enumerate(header) if h in names), None)
+    missing = [k for k, v in columns.items() if v is None]
     if missing:
         raise InvalidInput(
             _("The file needs columns for order number, carrier and tracking number."),
             detail={"missing_columns": missing},
         )
-    columns = {key: index for key, index in found.items() if index is not None}
     if len(rows) - 1 > MAX_BATCH_ROWS:
         raise InvalidInput(detail={"rows": f"at most {MAX_BATCH_ROWS}"})
     out = []

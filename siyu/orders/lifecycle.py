@@ -6,6 +6,7 @@ the same transaction, after-sales, payments, refunds, and stock last.
 """
 
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -19,12 +20,13 @@ from siyu.core.errors import Conflict, NotFound
 from siyu.core.events import event_record
 
 from .models import Order, OrderStatus, OrderTimeline
+from .states import OPEN as AFTERSALE_OPEN
 from .states import ORDER_TRANSITIONS as TRANSITIONS
 
 S = OrderStatus
 
 
-def actor_label(actor) -> tuple[object | None, str]:
+def actor_label(actor) -> tuple[Any, str]:
     """(user, label) for a timeline row: a staff member, a shopper or the system."""
     user = getattr(actor, "user", None)
     if user is not None:
@@ -183,32 +185,52 @@ def order_mark_paid(*, order: Order, amount: int, provider: str, actor=None) -> 
     return outcome
 
 
+def _receipt_record(*, order: Order, actor, note: str = "") -> None:
+    transition(
+        order=order,
+        to=S.COMPLETED,
+        actor=actor,
+        action="receive",
+        note=note,
+        fields={"received_at": timezone.now()},
+    )
+    event_record(topic="order.completed", shop_id=order.shop_id, payload={"order": order.pk})
+
+
 def order_confirm_receipt(*, order_id: int, actor, shopper_id: int | None = None, note: str = "") -> Order:
+    """The shopper (or staff) confirms the goods arrived. Locks: the order."""
     with transaction.atomic():
         order = order_lock(order_id=order_id)
         if shopper_id is not None and order.shopper_id != shopper_id:
             raise NotFound()
-        transition(
-            order=order,
-            to=S.COMPLETED,
-            actor=actor,
-            action="receive",
-            note=note,
-            fields={"received_at": timezone.now()},
-        )
-        event_record(topic="order.completed", shop_id=order.shop_id, payload={"order": order.pk})
+        _receipt_record(order=order, actor=actor, note=note)
     return order
 
 
 def orders_auto_confirm_due(*, now=None, limit: int = 500) -> int:
+    """Mark shipped orders received SIYU_AUTO_CONFIRM_DAYS after they shipped (the worker, hourly).
+
+    The receipt is stamped when this runs, and everything counted from receipt starts there: the
+    7-day no-reason return window and the last refund day that commissions and rewards wait for
+    (orders.windows). An order with an open after-sale (say "not received") is left alone until
+    that is settled, or the shopper's claim would be overtaken by a receipt they never confirmed;
+    checked again under the order lock, which a new request takes too.
+    Locks: each order, one transaction apiece.
+    """
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.SIYU_AUTO_CONFIRM_DAYS)
-    due = list(Order.objects.filter(status=S.SHIPPED, shipped_at__lt=cutoff).values_list("id", flat=True)[:limit])
+    due = list(
+        Order.objects.filter(status=S.SHIPPED, shipped_at__lt=cutoff)
+        .exclude(after_sales__status__in=AFTERSALE_OPEN)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
     done = 0
     for order_id in due:
-        try:
-            order_confirm_receipt(order_id=order_id, actor="system", note="auto-confirmed")
+        with transaction.atomic():
+            order = order_lock(order_id=order_id)
+            if order.status != S.SHIPPED or order.after_sales.filter(status__in=AFTERSALE_OPEN).exists():
+                continue  # confirmed, refunded or claimed meanwhile
+            _receipt_record(order=order, actor="system", note="auto-confirmed")
             done += 1
-        except Conflict:
-            continue
     return done

@@ -154,6 +154,11 @@ class AfterSaleStatus(models.TextChoices):
     RETURNED = "returned", _("Goods returned")
     REFUNDING = "refunding", _("Refunding")
     REFUNDED = "refunded", _("Refunded")
+    # An exchange after the goods came back: the replacement waits for stock, is reserved (to ship),
+    # is on its way, and is received (`exchanged`).
+    AWAITING_STOCK = "awaiting_stock", _("Replacement awaiting stock")
+    REPLACEMENT_READY = "replacement_ready", _("Replacement to ship")
+    REPLACEMENT_SENT = "replacement_sent", _("Replacement shipped")
     EXCHANGED = "exchanged", _("Exchanged")
     REJECTED = "rejected", _("Rejected")
     WITHDRAWN = "withdrawn", _("Withdrawn")
@@ -174,8 +179,17 @@ class AfterSale(models.Model):
     staff_note = models.CharField(max_length=300, blank=True)
     return_carrier = models.CharField(max_length=40, blank=True)
     return_tracking = models.CharField(max_length=40, blank=True)
+    # Exchanges only: what goes out in place of the returned goods (the line's SKU unless staff
+    # choose another SKU of the same product at the same price), and how it travels.
+    replacement_sku = models.ForeignKey(Sku, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    replacement_carrier = models.CharField(max_length=40, blank=True)
+    replacement_tracking = models.CharField(max_length=40, blank=True)
+    replacement_shipped_at = models.DateTimeField(null=True, blank=True)
+    replacement_received_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-id"]
+        # The worker's scans: exchanges waiting for stock, replacements due for auto-confirmation.
+        indexes = [models.Index(fields=["status", "updated_at"], name="aftersale_status_updated")]

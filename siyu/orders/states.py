@@ -5,6 +5,7 @@ merchant console and the shopper's pages read the same words (neither shows a ra
 """
 
 import re
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -26,7 +27,7 @@ ORDER_TRANSITIONS: dict[str, set[str]] = {
     S.CLOSED: set(),
 }
 
-ORDER_STATUS_LABELS = {
+ORDER_STATUS_LABELS: dict[str, Any] = {
     S.PENDING_PAYMENT: _("Pending payment"),
     S.PAID: _("Paid, to ship"),
     S.PARTIALLY_SHIPPED: _("Partially shipped"),
@@ -51,6 +52,9 @@ AFTERSALE_STATUS_LABELS = {
     A.RETURNED: _("Goods returned, refund awaiting finance"),
     A.REFUNDING: _("Refunding"),
     A.REFUNDED: _("Refunded"),
+    A.AWAITING_STOCK: _("Exchange waiting for stock"),
+    A.REPLACEMENT_READY: _("Replacement reserved, to ship"),
+    A.REPLACEMENT_SENT: _("Replacement shipped"),
     A.EXCHANGED: pgettext_lazy("after-sale status", "Exchanged"),
     A.REJECTED: _("Rejected"),
     A.WITHDRAWN: _("Withdrawn"),
@@ -59,13 +63,18 @@ AFTERSALE_STATUS_LABELS = {
 AFTERSALE_STATES = StateMachine(
     name="aftersale",
     table={
+        # Withdrawn: the shopper takes the request back before the shop acts on it.
         A.REQUESTED: {A.APPROVED, A.AWAITING_RETURN, A.REJECTED, A.WITHDRAWN},
         A.APPROVED: {A.REFUNDING},  # refund only: finance approves the refund
-        A.AWAITING_RETURN: {A.RETURNED, A.EXCHANGED},
+        # Goods back: a return's refund is due; an exchange's replacement is reserved, or waits for stock.
+        A.AWAITING_RETURN: {A.RETURNED, A.REPLACEMENT_READY, A.AWAITING_STOCK},
         A.RETURNED: {A.REFUNDING},  # return and refund: finance approves the refund
         # The provider answered: done, or refused (the refund is due again and can be retried).
         A.REFUNDING: {A.REFUNDED, A.APPROVED, A.RETURNED},
         A.REFUNDED: set(),
+        A.AWAITING_STOCK: {A.REPLACEMENT_READY},  # stock came back (the worker) or staff retried
+        A.REPLACEMENT_READY: {A.REPLACEMENT_SENT},  # staff shipped it with its own tracking number
+        A.REPLACEMENT_SENT: {A.EXCHANGED},  # the shopper confirmed receipt, or the worker did after N days
         A.EXCHANGED: set(),
         A.REJECTED: set(),
         A.WITHDRAWN: set(),
@@ -73,7 +82,16 @@ AFTERSALE_STATES = StateMachine(
     labels=AFTERSALE_STATUS_LABELS,
 )
 REFUND_DUE = (A.APPROVED, A.RETURNED)
-OPEN = (A.REQUESTED, A.APPROVED, A.AWAITING_RETURN, A.RETURNED, A.REFUNDING)
+OPEN = (
+    A.REQUESTED,
+    A.APPROVED,
+    A.AWAITING_RETURN,
+    A.RETURNED,
+    A.REFUNDING,
+    A.AWAITING_STOCK,
+    A.REPLACEMENT_READY,
+    A.REPLACEMENT_SENT,
+)
 
 REASON_LABELS = {
     "no_reason": _("Changed my mind (7-day no-reason)"),
@@ -103,6 +121,11 @@ TIMELINE_ACTION_LABELS = {
     "aftersale.refund_retry": _("Refund sent again"),
     "aftersale.return_shipped": _("Return sent back"),
     "aftersale.received": _("Return received"),
+    "aftersale.withdraw": _("Request withdrawn"),
+    "aftersale.awaiting_stock": _("Replacement out of stock: waiting"),
+    "aftersale.replacement_reserved": _("Replacement reserved"),
+    "aftersale.replacement_shipped": _("Replacement shipped"),
+    "aftersale.replacement_received": _("Replacement received"),
 }
 
 # Rows written by the system or a payment provider carry a word, not a person.

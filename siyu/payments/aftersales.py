@@ -7,11 +7,15 @@ own permission, so a rule holds whichever door the request came through:
     action                      who                                   money
     --------------------------  ------------------------------------  ---------------------------
     aftersale_request           the order's shopper                   -
+    aftersale_withdraw          the order's shopper, before review    -
     aftersale_review            orders.manage or refunds.approve      moves only for refunds.approve
     aftersale_return_shipped    the order's shopper                   -
     aftersale_receive_return    orders.manage                         moves only for refunds.approve
     aftersale_refund_approve    refunds.approve (owner, finance)      yes
     aftersale_refund_retry      refunds.approve                       yes, after a provider refusal
+    aftersale_exchange_retry    orders.manage                         - (siyu.orders.exchanges)
+    aftersale_exchange_ship     orders.manage                         -
+    aftersale_exchange_received the order's shopper                   -
 
 Money leaves the shop only with `refunds.approve`. Customer service and operators review requests,
 ask for the goods back and receive them: approving a refund-only request, or receiving the goods of
@@ -43,6 +47,13 @@ from siyu.orders.aftersales import (
     sale_lock,
     sale_of_shop,
 )
+from siyu.orders.exchanges import (
+    aftersale_exchange_received,
+    aftersale_exchange_retry,
+    aftersale_exchange_ship,
+    exchange_goods_received,
+    replacement_sku_for,
+)
 from siyu.orders.lifecycle import order_lock, timeline_add
 from siyu.orders.models import AfterSale, AfterSaleKind, AfterSaleStatus, Order
 from siyu.orders.states import AFTERSALE_STATES, REFUND_DUE
@@ -53,6 +64,20 @@ from .services import refund_enqueue, refund_record
 
 K, A = AfterSaleKind, AfterSaleStatus
 REVIEWERS = ("orders.manage", "refunds.approve")
+# The exchange steps move no money and live with the orders (the worker needs them there); they
+# are named here so that this module stays the one place interfaces call.
+__all__ = [
+    "aftersale_exchange_received",
+    "aftersale_exchange_retry",
+    "aftersale_exchange_ship",
+    "aftersale_receive_return",
+    "aftersale_refund_approve",
+    "aftersale_refund_retry",
+    "aftersale_request",
+    "aftersale_return_shipped",
+    "aftersale_review",
+    "aftersale_withdraw",
+]
 
 
 def _require_any(actor: Actor | None, perms: tuple[str, ...], *, shop_id: int) -> None:
@@ -130,8 +155,29 @@ def aftersale_request(
             shipping_amount=postage,
             reason=f"[{reason_code}] {str(reason or '').strip()}"[:300],
             photos=stored,
+            replacement_sku_id=line.sku_id if kind == K.EXCHANGE else None,
         )
         timeline_add(order=order, actor=shopper, action=f"aftersale.{kind}", note=sale.reason)
+    return sale
+
+
+def aftersale_withdraw(*, shop: Shop, shopper: Shopper, public_id: str) -> AfterSale:
+    """The shopper takes back a request the shop has not acted on yet (requested → withdrawn);
+    they may ask again later within the window, as a withdrawn request is not an open one.
+
+    Locks: the order, then the after-sale. Staff reviewing at the same moment take the same locks
+    in the same order, so one of the two wins and the other finds the status moved (409).
+    """
+    with transaction.atomic():
+        order, sale = _locked(shop=shop, public_id=public_id)
+        if order.shopper_id != shopper.pk:
+            raise NotFound(detail={"after_sale": str(public_id)[:20]})
+        if sale.status != A.REQUESTED:
+            raise Conflict(
+                _("The shop has already handled this request."), code="bad_transition", detail={"from": sale.status}
+            )
+        AFTERSALE_STATES.move(sale, to=A.WITHDRAWN, actor=shopper, why="withdrawn by the shopper")
+        timeline_add(order=order, actor=shopper, action="aftersale.withdraw")
     return sale
 
 
@@ -149,13 +195,22 @@ def _refund_start(*, order: Order, sale: AfterSale, actor: Actor, action: str, n
     transaction.on_commit(lambda: refund_enqueue(refund.pk))
 
 
-def aftersale_review(*, actor: Actor, shop: Shop, public_id: str, approve: bool, note: str = "") -> AfterSale:
+def aftersale_review(
+    *,
+    actor: Actor,
+    shop: Shop,
+    public_id: str,
+    approve: bool,
+    note: str = "",
+    replacement_sku_id: int | str | None = None,
+) -> AfterSale:
     """Approve or reject a request.
 
     Approving a refund-only request makes the refund due (approved, in finance's queue); when the
     reviewer holds refunds.approve the money goes in the same step. Approving a return or an
-    exchange asks the shopper to send the goods back (awaiting_return). Locks: the order, the
-    after-sale, then (when money moves) the payment.
+    exchange asks the shopper to send the goods back (awaiting_return); for an exchange the
+    reviewer may choose another SKU of the same product at the same price as the replacement.
+    Locks: the order, the after-sale, then (when money moves) the payment.
     """
     _require_any(actor, REVIEWERS, shop_id=shop.pk)
     note = str(note or "")[:300]
@@ -163,11 +218,14 @@ def aftersale_review(*, actor: Actor, shop: Shop, public_id: str, approve: bool,
         order, sale = _locked(shop=shop, public_id=public_id)
         if sale.status != A.REQUESTED:
             raise Conflict(_("This request was already handled."), code="bad_transition", detail={"from": sale.status})
+        fields: dict = {"staff_note": note}
         if not approve:
             to = A.REJECTED
         else:
             to = A.APPROVED if sale.kind == K.REFUND_ONLY else A.AWAITING_RETURN
-        AFTERSALE_STATES.move(sale, to=to, actor=actor, why=note, fields={"staff_note": note})
+        if approve and sale.kind == K.EXCHANGE:
+            fields["replacement_sku"] = replacement_sku_for(line=sale.line, sku_id=replacement_sku_id)
+        AFTERSALE_STATES.move(sale, to=to, actor=actor, why=note, fields=fields)
         timeline_add(order=order, actor=actor, action=f"aftersale.{'approve' if approve else 'reject'}", note=note)
         pays = to == A.APPROVED and _may_pay(actor)
         if pays:
@@ -219,18 +277,21 @@ def aftersale_return_shipped(*, shop: Shop, shopper: Shopper, public_id: str, ca
 
 
 def aftersale_receive_return(*, actor: Actor, shop: Shop, public_id: str) -> AfterSale:
-    """The returned goods arrived: they go back into stock, an exchange is done and a return's
-    refund is due (and approved at once when the actor holds refunds.approve).
-    Locks: the order, the after-sale, (when money moves) the payment, then the stock row."""
+    """The returned goods arrived: they go back into stock; a return's refund is due (and approved
+    at once when the actor holds refunds.approve); an exchange's replacement is taken from stock,
+    or waits for stock (siyu.orders.exchanges).
+    Locks: the order, the after-sale, (when money moves) the payment, then the stock rows."""
     require(actor, "orders.manage", shop_id=shop.pk)
     with transaction.atomic():
         order, sale = _locked(shop=shop, public_id=public_id)
         if sale.status != A.AWAITING_RETURN:
             raise Conflict(code="bad_transition", detail={"from": sale.status})
-        to = A.EXCHANGED if sale.kind == K.EXCHANGE else A.RETURNED
-        AFTERSALE_STATES.move(sale, to=to, actor=actor, why="goods received")
         timeline_add(order=order, actor=actor, action="aftersale.received", data={"quantity": sale.quantity})
-        pays = to == A.RETURNED and _may_pay(actor)
+        if sale.kind == K.EXCHANGE:
+            exchange_goods_received(order=order, sale=sale, actor=actor)
+            return sale
+        AFTERSALE_STATES.move(sale, to=A.RETURNED, actor=actor, why="goods received")
+        pays = _may_pay(actor)
         if pays:
             _refund_start(order=order, sale=sale, actor=actor, action="aftersale.refund_approve")
         sku_id = sale.line.sku_id

@@ -16,6 +16,10 @@ ACTIONS = {
     "aftersale_return_shipped",
     "aftersale_receive_return",
     "aftersale_refund_retry",
+    "aftersale_withdraw",
+    "aftersale_exchange_retry",
+    "aftersale_exchange_ship",
+    "aftersale_exchange_received",
 }
 
 
@@ -28,7 +32,9 @@ def test_each_action_has_one_public_entry():
 
 def test_interfaces_import_after_sales_only_from_the_public_home():
     offenders = []
-    pattern = re.compile(r"siyu\.orders\.aftersales|from siyu\.orders import [^\n]*\baftersales\b")
+    pattern = re.compile(
+        r"siyu\.orders\.(aftersales|exchanges)|from siyu\.orders import [^\n]*\b(aftersales|exchanges)\b"
+    )
     for folder in INTERFACES:
         for path in (ROOT / folder).rglob("*.py"):
             if pattern.search(path.read_text(encoding="utf-8")):
