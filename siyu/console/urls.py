@@ -6,6 +6,7 @@ from .views import (
     batch_ship,
     catalog,
     customers,
+    customers_bulk,
     customers_import,
     customers_segments,
     customers_social,
@@ -68,7 +69,8 @@ urlpatterns = [
     path("after-sales/<str:public_id>/retry/", aftersales.aftersale_retry, name="aftersale_retry"),
     # the customer pool; literal paths come before customers/<public_id>/
     path("customers/", customers.customer_list, name="customers"),
-    path("customers/export.csv", customers.customer_export, name="customer_export"),
+    path("customers/export.csv", customers_bulk.customer_export, name="customer_export"),
+    path("customers/bulk/", customers_bulk.customer_bulk, name="customer_bulk"),
     path("customers/today/", customers.followups_today, name="followups_today"),
     path("customers/followups/<int:followup_id>/done/", customers.followup_done, name="followup_done"),
     path("customers/segments/", customers_segments.segment_list, name="segments"),

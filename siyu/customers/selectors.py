@@ -1,8 +1,8 @@
 """Reads of the customer pool for staff, always scoped to one shop.
 
-Lists return querysets so the interfaces can page them (one count, one slice); a detail returns
-one customer with the few related rows its page shows, each list capped, so a customer with years
-of history still costs the same handful of queries.
+Lists return querysets so the interfaces can page them (one count, one slice); a customer's own
+lists (orders, points, timeline, …) come back as querysets too, so a customer with years of
+history still costs the same handful of queries per page.
 """
 
 from dataclasses import dataclass
@@ -37,7 +37,7 @@ from .models import (
 )
 
 PHONE_DIGITS = 11
-DETAIL_ROWS = 20  # each list on the customer page shows at most this many rows
+DETAIL_ROWS = 20  # rows per list in a one-screen history (the API); the console pages instead
 TIMELINE_ROWS = 50
 
 TAGS = Prefetch("tag_links", queryset=CustomerTag.objects.select_related("tag").order_by("tag__name"))
@@ -132,38 +132,72 @@ class CustomerHistory:
     social_links: list
 
 
-def customer_history(*, shop: Shop, customer: Customer, limit: int = DETAIL_ROWS) -> CustomerHistory:
-    """What the customer page lists beside the profile, newest first, each capped at `limit` rows."""
-    orders: list = []
-    after_sales: list = []
+@dataclass
+class CustomerLists:
+    """The long lists on a customer's page as unevaluated querysets, newest first, so a page can
+    show any slice of them (one count and one slice each) however long the history grows."""
+
+    orders: QuerySet[Order]
+    external_orders: QuerySet[ExternalOrder]
+    after_sales: QuerySet[AfterSale]
+    notes: QuerySet[Note]
+    follow_ups: QuerySet[FollowUp]
+    points: QuerySet[PointsEntry]
+    timeline: QuerySet[CustomerEvent]
+
+
+def customer_lists(*, shop: Shop, customer: Customer) -> CustomerLists:
+    """Every list on the customer page, scoped to the shop; a customer who never signed in to the
+    storefront has no own orders or after-sales (empty querysets cost no query)."""
+    orders = Order.objects.none()
+    after_sales = AfterSale.objects.none()
     if customer.shopper_id:
         lines = Prefetch("lines", queryset=OrderLine.objects.order_by("id"))
-        orders = list(
-            Order.objects.filter(shop=shop, shopper_id=customer.shopper_id)
-            .prefetch_related(lines)
-            .order_by("-id")[:limit]
-        )
-        after_sales = list(
+        orders = Order.objects.filter(shop=shop, shopper_id=customer.shopper_id).prefetch_related(lines).order_by("-id")
+        after_sales = (
             AfterSale.objects.filter(shop=shop, order__shopper_id=customer.shopper_id)
             .select_related("order", "line")
-            .order_by("-id")[:limit]
+            .order_by("-id")
         )
-    points = PointsEntry.objects.filter(shop=shop, customer=customer)
-    return CustomerHistory(
+    return CustomerLists(
         orders=orders,
-        external_orders=list(ExternalOrder.objects.filter(shop=shop, customer=customer).order_by("-placed_at")[:limit]),
+        external_orders=ExternalOrder.objects.filter(shop=shop, customer=customer).order_by("-placed_at", "-id"),
         after_sales=after_sales,
-        notes=list(Note.objects.filter(customer=customer).select_related("author").order_by("-id")[:limit]),
-        follow_ups=list(
+        notes=Note.objects.filter(customer=customer).select_related("author").order_by("-id"),
+        follow_ups=(
             FollowUp.objects.filter(shop=shop, customer=customer)
             .select_related("customer", "assignee", "product")
-            .order_by("done_at", "due_on", "id")[:limit]
+            .order_by("done_at", "due_on", "id")
         ),
-        points=list(points.order_by("-id")[:limit]),
-        points_balance=points.aggregate(total=Coalesce(Sum("delta"), 0))["total"],
-        social_links=list(
-            SocialLink.objects.filter(customer=customer, account__shop=shop).select_related("account").order_by("id")
-        ),
+        points=PointsEntry.objects.filter(shop=shop, customer=customer).order_by("-id"),
+        timeline=CustomerEvent.objects.filter(shop=shop, customer=customer).order_by("-id"),
+    )
+
+
+def customer_points_balance(*, shop: Shop, customer: Customer) -> int:
+    points = PointsEntry.objects.filter(shop=shop, customer=customer)
+    return points.aggregate(total=Coalesce(Sum("delta"), 0))["total"]
+
+
+def customer_social_links(*, shop: Shop, customer: Customer) -> list[SocialLink]:
+    return list(
+        SocialLink.objects.filter(customer=customer, account__shop=shop).select_related("account").order_by("id")
+    )
+
+
+def customer_history(*, shop: Shop, customer: Customer, limit: int = DETAIL_ROWS) -> CustomerHistory:
+    """The newest `limit` rows of each list, for callers that show one screenful (the API's
+    customer detail); the console pages through `customer_lists` instead."""
+    lists = customer_lists(shop=shop, customer=customer)
+    return CustomerHistory(
+        orders=list(lists.orders[:limit]),
+        external_orders=list(lists.external_orders[:limit]),
+        after_sales=list(lists.after_sales[:limit]),
+        notes=list(lists.notes[:limit]),
+        follow_ups=list(lists.follow_ups[:limit]),
+        points=list(lists.points[:limit]),
+        points_balance=customer_points_balance(shop=shop, customer=customer),
+        social_links=customer_social_links(shop=shop, customer=customer),
     )
 
 

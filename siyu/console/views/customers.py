@@ -10,12 +10,12 @@ from django.views.decorators.http import require_POST
 
 from siyu.accounts.selectors import staff_list
 from siyu.core.errors import DomainError
-from siyu.core.money import format_yuan
 from siyu.customers import followups, privacy, social, tags
 from siyu.customers.selectors import (
     customer_for_staff,
-    customer_history,
-    customer_timeline,
+    customer_lists,
+    customer_points_balance,
+    customer_social_links,
     customers_for_staff,
     followup_for_staff,
     levels_for_staff,
@@ -26,8 +26,9 @@ from siyu.customers.selectors import (
 
 from ..decorators import staff_required
 from ..labels import AFTERSALE_STATUS_LABELS, ORDER_STATUS_LABELS
+from ..paging import paged
 from ..rendering import detail_text, page
-from ..spreadsheets import csv_response
+from .customers_bulk import bulk_form
 from .customers_forms import CustomerFilterForm, FollowUpForm, NoteForm, SocialLinkForm, TagAddForm
 from .customers_labels import (
     EVENT_LABELS,
@@ -41,14 +42,13 @@ from .customers_labels import (
 )
 
 PAGE_SIZE = 20
-MAX_EXPORT_ROWS = 50_000
 EDIT = "customers.manage"
 
 
-def _filters(request) -> tuple[CustomerFilterForm, dict]:
+def _filters(request, tags: list) -> tuple[CustomerFilterForm, dict]:
     form = CustomerFilterForm(
         request.GET or None,
-        tags=tag_choices(shop=request.shop),
+        tags=tags,
         levels=levels_for_staff(shop=request.shop),
         segments=segments_for_staff(shop=request.shop).only("pk", "name"),
     )
@@ -66,106 +66,76 @@ def customer_row(c) -> dict:
 
 @staff_required(perm="customers.view")
 def customer_list(request):
-    filters, args = _filters(request)
+    """The filtered pool, a page at a time, with the bulk actions over ticked rows or all matching."""
+    tags = tag_choices(shop=request.shop)
+    filters, args = _filters(request, tags)
     customers = customers_for_staff(shop=request.shop, filters=args)
     page_obj = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    bulk = bulk_form(request.shop, tags=tags)
+    bulk.initial["query"] = query.urlencode()
     context = {
         "filters": filters,
         "page_obj": page_obj,
         "rows": [customer_row(c) for c in page_obj.object_list],
         "query": query.urlencode(),
+        "bulk": bulk,
     }
     return page(request, "console/customers.html", context)
-
-
-def _export_header() -> list[str]:
-    return [
-        _("Customer ID"),
-        _("Name"),
-        _("Phone"),
-        _("Source"),
-        _("Province"),
-        _("City"),
-        _("Level"),
-        _("Lifecycle stage"),
-        _("Orders"),
-        _("Spent (yuan)"),
-        _("First order"),
-        _("Last order"),
-        _("RFM"),
-        _("Tags"),
-        _("Joined"),
-    ]
-
-
-def _when(value) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
-
-
-def _export_rows(customers):
-    """The phone stays masked, as in the list; the cells are guarded against formulas by csv_response."""
-    for c in customers:
-        yield [
-            c.public_id,
-            c.name,
-            c.masked_phone,
-            label(SOURCE_LABELS, c.source),
-            c.province,
-            c.city,
-            c.level.name if c.level else "",
-            label(LIFECYCLE_LABELS, c.lifecycle),
-            c.order_count,
-            format_yuan(c.total_spent),
-            _when(c.first_order_at),
-            _when(c.last_order_at),
-            f"{c.rfm_r}{c.rfm_f}{c.rfm_m}",
-            " ".join(link.tag.name for link in c.tag_links.all()),
-            _when(c.created_at),
-        ]
-
-
-@staff_required(perm="customers.view")
-def customer_export(request):
-    _form, args = _filters(request)
-    customers = customers_for_staff(shop=request.shop, filters=args)[:MAX_EXPORT_ROWS]
-    rows = _export_rows(customers.iterator(chunk_size=2000))
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return csv_response(filename=f"customers-{stamp}.csv", header=_export_header(), rows=rows)
 
 
 # --- the customer page ----------------------------------------------------------------------
 
 
-def _history_rows(history) -> dict:
-    return {
-        "orders": [{"order": o, "status": label(ORDER_STATUS_LABELS, o.status)} for o in history.orders],
-        "external_orders": [{"order": x, "source": label(SOURCE_LABELS, x.source)} for x in history.external_orders],
-        "after_sales": [{"sale": s, "status": label(AFTERSALE_STATUS_LABELS, s.status)} for s in history.after_sales],
-        "follow_ups": [{"task": f, "kind": label(FOLLOWUP_KIND_LABELS, f.kind)} for f in history.follow_ups],
-        "points": [{"entry": p, "reason": label(POINTS_REASON_LABELS, p.reason)} for p in history.points],
-        "social_links": [{"link": s, "status": label(SOCIAL_STATUS_LABELS, s.status)} for s in history.social_links],
+# Each list pages on its own parameter, so paging the points leaves the orders where they were.
+DETAIL_ROWS = 20
+TIMELINE_ROWS = 50
+
+
+def _history_pages(request, lists) -> dict:
+    """The customer page's lists, each one page of its own pager, rows labelled for the template."""
+    pages = {
+        "orders": paged(request, lists.orders, param="orders_page", per_page=DETAIL_ROWS),
+        "external_orders": paged(request, lists.external_orders, param="imported_page", per_page=DETAIL_ROWS),
+        "after_sales": paged(request, lists.after_sales, param="aftersales_page", per_page=DETAIL_ROWS),
+        "notes": paged(request, lists.notes, param="notes_page", per_page=DETAIL_ROWS),
+        "follow_ups": paged(request, lists.follow_ups, param="followups_page", per_page=DETAIL_ROWS),
+        "points": paged(request, lists.points, param="points_page", per_page=DETAIL_ROWS),
+        "timeline": paged(request, lists.timeline, param="timeline_page", per_page=TIMELINE_ROWS),
     }
+    rows = {
+        "orders": [{"order": o, "status": label(ORDER_STATUS_LABELS, o.status)} for o in pages["orders"].rows],
+        "external_orders": [
+            {"order": x, "source": label(SOURCE_LABELS, x.source)} for x in pages["external_orders"].rows
+        ],
+        "after_sales": [
+            {"sale": s, "status": label(AFTERSALE_STATUS_LABELS, s.status)} for s in pages["after_sales"].rows
+        ],
+        "notes": pages["notes"].rows,
+        "follow_ups": [{"task": f, "kind": label(FOLLOWUP_KIND_LABELS, f.kind)} for f in pages["follow_ups"].rows],
+        "points": [{"entry": p, "reason": label(POINTS_REASON_LABELS, p.reason)} for p in pages["points"].rows],
+        "timeline": [
+            {"event": e, "kind": label(EVENT_LABELS, e.kind), "detail": event_detail(e.data)}
+            for e in pages["timeline"].rows
+        ],
+    }
+    return {**rows, "pagers": pages}
 
 
 def _detail_page(request, customer, *, forms: dict | None = None, revealed: str = "", status: int = 200):
     """The merchant's whole view of one customer; a bound form passed in is shown with its errors."""
     shop = request.shop
-    history = customer_history(shop=shop, customer=customer)
     forms = forms or {}
     accounts = list(social_accounts_for_staff(shop=shop))
-    timeline = [
-        {"event": e, "kind": label(EVENT_LABELS, e.kind), "detail": event_detail(e.data)}
-        for e in customer_timeline(shop=shop, customer=customer)
-    ]
+    social_links = customer_social_links(shop=shop, customer=customer)
     context = {
         "customer": customer,
         "row": customer_row(customer),
         "revealed": revealed,
-        "history": history,
-        **_history_rows(history),
-        "timeline": timeline,
+        "points_balance": customer_points_balance(shop=shop, customer=customer),
+        **_history_pages(request, customer_lists(shop=shop, customer=customer)),
+        "social_links": [{"link": s, "status": label(SOCIAL_STATUS_LABELS, s.status)} for s in social_links],
         "tag_form": forms.get("tag") or TagAddForm(tags=tag_choices(shop=shop)),
         "note_form": forms.get("note") or NoteForm(),
         "followup_form": forms.get("followup") or FollowUpForm(staff=staff_list(shop=shop)),

@@ -26,6 +26,7 @@ from siyu.distribution.sellthrough import promoter_sellthrough
 
 from ..decorators import staff_required
 from ..forms import category_choices
+from ..paging import paged
 from ..rendering import error_status, form_error, page
 from .fission_forms import CommissionRuleForm, DecisionForm, DistributionSettingsForm, bp_to_percent
 
@@ -75,10 +76,12 @@ def promoter_list(request):
 def promoter_detail(request, promoter_id: int):
     promoter = promoter_services.promoter_get(shop=request.shop, promoter_id=promoter_id)
     figures = promoter_sellthrough(shop=request.shop, promoter_ids=[promoter.pk])
+    # Every commission, a page at a time, not just the newest few.
+    commissions = paged(request, commissions_of(promoter=promoter), param="commissions_page", per_page=DETAIL_ROWS)
     context = {
         **promoter_row(promoter),
         "wallet": wallet_of(promoter=promoter),
-        "commissions": list(commissions_of(promoter=promoter)[:DETAIL_ROWS]),
+        "commissions": commissions,
         "flags": flags_of(promoter=promoter),
         "figures": figures[0] if figures else None,
         "decision": DecisionForm(),
