@@ -234,10 +234,24 @@ def staff_create(
     return member
 
 
-def staff_update(*, actor: StaffMember, member: StaffMember, role: str, is_active: bool) -> StaffMember:
+def staff_update(
+    *, actor: StaffMember, member: StaffMember, role: str, is_active: bool, display_name: str | None = None
+) -> StaffMember:
+    """Change a member's role, active flag and (when given) display name.
+
+    Deactivating ends every session they are signed in under and revokes their API tokens, so
+    reactivating someone later never brings an old token back to life.
+    Locks: the shop's active owners (pk order), so two demotions cannot leave the shop without one.
+    """
     require(actor, "staff.manage", shop_id=member.shop_id)
+    errors = {}
     if role not in ROLE_PERMISSIONS:
-        raise InvalidInput(detail={"role": "unknown role"})
+        errors["role"] = "unknown role"
+    name = member.display_name if display_name is None else str(display_name).strip()
+    if not name or len(name) > 60:
+        errors["display_name"] = "1 to 60 characters"
+    if errors:
+        raise InvalidInput(detail=errors)
     with transaction.atomic():
         owners = list(
             StaffMember.objects.select_for_update()
@@ -248,20 +262,21 @@ def staff_update(*, actor: StaffMember, member: StaffMember, role: str, is_activ
         losing_owner = member.pk in owners and (role != OWNER or not is_active)
         if losing_owner and len(owners) == 1:
             raise Conflict(_("A shop needs at least one active owner."), code="last_owner")
-        before = {"role": member.role, "is_active": member.is_active}
-        member.role, member.is_active = role, is_active
-        member.save(update_fields=["role", "is_active"])
+        before = {"role": member.role, "is_active": member.is_active, "display_name": member.display_name}
+        member.role, member.is_active, member.display_name = role, is_active, name
+        member.save(update_fields=["role", "is_active", "display_name"])
         # The user account mirrors the staff record (one shop per user), so Django's own
         # authentication refuses a deactivated member on every request, not only the console.
         get_user_model().objects.filter(pk=member.user_id).update(is_active=is_active)
         if before["is_active"] and not is_active:
             sessions_end(user=member.user)
+            ApiToken.objects.filter(staff=member, revoked_at__isnull=True).update(revoked_at=timezone.now())
         audit_record(
             shop_id=member.shop_id,
             actor=actor.user,
             action="staff.update",
             target=member,
-            data={"from": before, "to": {"role": role, "is_active": is_active}},
+            data={"from": before, "to": {"role": role, "is_active": is_active, "display_name": name}},
         )
     return member
 
