@@ -1,8 +1,11 @@
 """The REST API, version 1: one NinjaAPI with a storefront and a console router."""
 
 from . import (
+    commissions_console,
     console,
     console_catalog,
+    console_media,
+    console_staff,  # noqa: F401 (its operations join the console router, which owns GET /staff)
     customers_console,
     fission_console,
     fission_storefront,
@@ -42,4 +45,6 @@ console.router.add_router("", console_catalog.router)
 console.router.add_router("", orders_console.router)
 console.router.add_router("", customers_console.router)
 console.router.add_router("", fission_console.router)
+console.router.add_router("", console_media.router)
+console.router.add_router("", commissions_console.router)
 api.add_router("/console/", console.router)

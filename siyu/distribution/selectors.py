@@ -1,6 +1,7 @@
 """Reads for the promoter pages, the console and the API."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db.models import QuerySet, Sum
 from django.db.models.functions import Coalesce
@@ -61,28 +62,59 @@ def wallet_of(*, promoter: Promoter, limit: int = 20) -> Wallet:
     )
 
 
+# What a commission row shows (its order number and line), loaded in the one query of a list.
+_COMMISSION_FIELDS = (
+    "id",
+    "tier",
+    "base_amount",
+    "rate_bp",
+    "amount",
+    "status",
+    "created_at",
+    "settle_after",
+    "settled_at",
+    "order__number",
+    "line__product_name",
+    "line__sku_label",
+    "line__quantity",
+)
+
+
 def commissions_of(*, promoter: Promoter, status: str = "") -> QuerySet[Commission]:
     qs = (
         Commission.objects.filter(promoter=promoter)
         .select_related("order", "line")
-        .only(
-            "id",
-            "tier",
-            "base_amount",
-            "rate_bp",
-            "amount",
-            "status",
-            "created_at",
-            "settle_after",
-            "settled_at",
-            "order__number",
-            "line__product_name",
-            "line__sku_label",
-            "line__quantity",
-        )
+        .only(*_COMMISSION_FIELDS)
         .order_by("-id")
     )
     return qs.filter(status=status) if status else qs
+
+
+def commissions_for_shop(
+    *,
+    shop: Shop,
+    status: str = "",
+    promoter_id: int | None = None,
+    created_from: datetime | None = None,
+    created_before: datetime | None = None,
+) -> QuerySet[Commission]:
+    """Every promoter's commissions in the shop, newest first, with order, line and promoter in the
+    same query; `created_from` is inclusive, `created_before` exclusive."""
+    qs = (
+        Commission.objects.filter(shop=shop)
+        .select_related("order", "line", "promoter__shopper")
+        .only(*_COMMISSION_FIELDS, "promoter__id", "promoter__shopper__nickname", "promoter__shopper__phone")
+        .order_by("-id")
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if promoter_id is not None:
+        qs = qs.filter(promoter_id=promoter_id)
+    if created_from is not None:
+        qs = qs.filter(created_at__gte=created_from)
+    if created_before is not None:
+        qs = qs.filter(created_at__lt=created_before)
+    return qs
 
 
 def withdrawals_to_approve(*, shop: Shop) -> QuerySet[Withdrawal]:

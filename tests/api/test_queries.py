@@ -148,3 +148,51 @@ def test_console_product_list_by_staff_session(staff_client, shop, n, django_ass
     with django_assert_num_queries(SHOP + 2 + PAGE):  # the session's user, then their staff record
         response = staff_client.get(f"{API}/console/products?limit=100")
     assert response.json()["count"] == n
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_console_parity_lists(api, shop, owner, n, django_assert_num_queries, django_capture_on_commit_callbacks):
+    """A product's detail images and the shop-wide commission list (each row with its order, line
+    and promoter joined in)."""
+    from siyu.distribution.models import Commission, Promoter
+    from siyu.orders.models import OrderLine
+
+    from ..distribution.promoter_steps import approved_promoter, referred_order, world
+
+    product = make_product(shop)
+    ProductImage.objects.bulk_create(
+        [ProductImage(product=product, image=f"p/{i}.jpg", thumb=f"p/{i}_t.jpg", position=i) for i in range(n)]
+    )
+    with django_assert_num_queries(SHOP + TOKEN + 3):  # the product, its SKUs, its images
+        response = api.get(f"{API}/console/products/{product.public_id}/images")
+    assert len(response.json()) == n
+
+    w = world(shop, owner, default_rate_bp=1000)
+    with django_capture_on_commit_callbacks(execute=True):
+        order = referred_order(w)
+    first = Commission.objects.get()
+    line = first.line
+    lines = OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                **{f.attname: getattr(line, f.attname) for f in OrderLine._meta.concrete_fields if not f.primary_key}
+            )
+            for _ in range(n - 1)
+        ]
+    )
+    promoters = [approved_promoter(shop, owner) for _ in range(2)]
+    Commission.objects.bulk_create(
+        [
+            Commission(
+                shop=shop, promoter=promoters[i % 2], order=order, line=extra, base_amount=100, rate_bp=1000, amount=10
+            )
+            for i, extra in enumerate(lines)
+        ]
+    )
+    assert Promoter.objects.count() == 3
+    with django_assert_num_queries(SHOP + TOKEN + PAGE):
+        response = api.get(f"{API}/console/commissions?limit=100")
+    assert response.json()["count"] == n and len({c["promoter_id"] for c in response.json()["items"]}) == min(n, 3)
+    with django_assert_num_queries(SHOP + TOKEN + 1 + PAGE):  # the promoter filter checks the promoter is ours
+        response = api.get(f"{API}/console/commissions?limit=100&promoter={w.promoter.pk}&status=frozen")
+    assert response.json()["count"] == 1
