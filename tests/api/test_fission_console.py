@@ -13,7 +13,7 @@ from siyu.distribution.promoters import promoter_apply
 from siyu.distribution.withdrawals import withdrawal_request
 from siyu.referrals.models import ReferralBinding, ReferralSettings, ShareVisit
 
-from ..distribution.promoter_steps import approved_promoter, id_number
+from ..distribution.promoter_steps import approved_promoter, fund, id_number
 from ..factories import make_shopper, make_staff
 from .conftest import API
 
@@ -32,20 +32,6 @@ def as_role(shop, role, username) -> Client:
     client = Client()
     client.force_login(make_staff(shop, role=role, username=username).user)
     return client
-
-
-def fund(promoter, amount):
-    """Settled money in the promoter's available account, as commission settlement leaves it."""
-    ledger.post(
-        shop_id=promoter.shop_id,
-        lines=ledger.transfer(
-            ledger.shop_account(promoter.shop_id, ledger.EXPENSE),
-            ledger.promoter_account(promoter, ledger.AVAILABLE),
-            amount,
-        ),
-        ref_type="commission",
-        ref_id=0,
-    )
 
 
 def applicant(shop, n=1):

@@ -8,7 +8,6 @@ from django.urls import reverse
 from siyu.accounts.roles import FINANCE
 from siyu.catalog.models import Sku
 from siyu.customers.stats import customer_for_shopper
-from siyu.distribution import ledger
 from siyu.distribution.models import (
     CommissionRule,
     DistributionSettings,
@@ -21,7 +20,7 @@ from siyu.distribution.promoters import promoter_apply
 from siyu.distribution.withdrawals import withdrawal_request
 from siyu.referrals.models import ReferralBinding, ReferralSettings, ShareVisit
 
-from ..distribution.promoter_steps import approved_promoter, id_number
+from ..distribution.promoter_steps import approved_promoter, fund, id_number
 from ..factories import make_shopper, make_staff
 from .helpers import login_client
 
@@ -31,19 +30,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def finance_client(shop, owner):
     return login_client(make_staff(shop, role=FINANCE, username="caiwu"))
-
-
-def fund(promoter, amount):
-    ledger.post(
-        shop_id=promoter.shop_id,
-        lines=ledger.transfer(
-            ledger.shop_account(promoter.shop_id, ledger.EXPENSE),
-            ledger.promoter_account(promoter, ledger.AVAILABLE),
-            amount,
-        ),
-        ref_type="commission",
-        ref_id=0,
-    )
 
 
 def bind(shop, referrer, referee):

@@ -1,14 +1,12 @@
 """Saving segments in parallel on PostgreSQL: the unique name decides, never a 500."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
-from siyu.core.errors import DomainError
 from siyu.customers.models import Segment
 from siyu.customers.segments import segment_save
+from tests.concurrency import run_parallel
 
 pytestmark = pytest.mark.django_db(transaction=True)
 WORKERS = 8
@@ -18,24 +16,6 @@ WORKERS = 8
 def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("concurrency tests need PostgreSQL (set SIYU_TEST_DATABASE_URL); SQLite serialises writers")
-
-
-def run_parallel(func, args_list):
-    """func(*args) for each args in its own thread and connection, all released at once; a
-    DomainError is returned, anything else (an IntegrityError: the 500) is raised by the test."""
-    barrier = threading.Barrier(len(args_list))
-
-    def call(args):
-        try:
-            barrier.wait(timeout=30)
-            return func(*args)
-        except DomainError as exc:
-            return exc
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=len(args_list)) as pool:
-        return list(pool.map(call, args_list))
 
 
 def test_parallel_saves_of_one_new_name_make_one_segment(shop, owner):

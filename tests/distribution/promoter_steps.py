@@ -9,6 +9,7 @@ from django.db.models import F
 from siyu.accounts.models import Address, Shopper
 from siyu.accounts.services import address_create
 from siyu.catalog.models import Product
+from siyu.distribution import ledger
 from siyu.distribution.models import Commission, DistributionSettings, Promoter
 from siyu.distribution.promoters import promoter_apply, promoter_decide
 from siyu.orders import lifecycle
@@ -118,3 +119,17 @@ def received_days_ago(order, days: int) -> None:
     Order.objects.filter(pk=order.pk).update(received_at=F("received_at") - timedelta(days=days))
     Commission.objects.filter(order_id=order.pk).update(settle_after=None)
     order.refresh_from_db()
+
+
+def fund(promoter: Promoter, amount: int) -> None:
+    """Settled money in the promoter's available account, as commission settlement leaves it."""
+    ledger.post(
+        shop_id=promoter.shop_id,
+        lines=ledger.transfer(
+            ledger.shop_account(promoter.shop_id, ledger.EXPENSE),
+            ledger.promoter_account(promoter, ledger.AVAILABLE),
+            amount,
+        ),
+        ref_type="commission",
+        ref_id=0,
+    )

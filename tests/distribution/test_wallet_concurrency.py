@@ -1,18 +1,17 @@
 """Real concurrency on PostgreSQL: many withdrawal requests and payouts racing through the services."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from siyu.core.errors import DomainError
 from siyu.distribution import ledger
 from siyu.distribution.models import LedgerEntry, Withdrawal
 from siyu.distribution.payouts import SandboxPayoutProvider
 from siyu.distribution.withdrawals import withdrawal_approve, withdrawal_pay, withdrawal_request
+from tests.concurrency import run_parallel
 
-from .promoter_steps import world
+from .promoter_steps import fund, world
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,41 +23,9 @@ def _postgres_only():
     SandboxPayoutProvider.reset()
 
 
-def run_parallel(func, args_list, workers=20):
-    barrier = threading.Barrier(min(workers, len(args_list)))
-
-    def call(args):
-        try:
-            try:
-                barrier.wait(timeout=30)
-            except threading.BrokenBarrierError:
-                pass
-            return func(*args)
-        except DomainError as exc:
-            return exc
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(call, args_list))
-
-
-def _fund(promoter, amount):
-    ledger.post(
-        shop_id=promoter.shop_id,
-        lines=ledger.transfer(
-            ledger.shop_account(promoter.shop_id, ledger.EXPENSE),
-            ledger.promoter_account(promoter, ledger.AVAILABLE),
-            amount,
-        ),
-        ref_type="commission",
-        ref_id=0,
-    )
-
-
 def test_concurrent_requests_never_overdraw(shop, owner):
     w = world(shop, owner, min_withdrawal=100)
-    _fund(w.promoter, 10000)
+    fund(w.promoter, 10000)
     results = run_parallel(lambda: withdrawal_request(shop=shop, shopper=w.promoter.shopper, amount=3000), [()] * 20)
     made = [r for r in results if isinstance(r, Withdrawal)]
     refused = [r for r in results if isinstance(r, DomainError)]
@@ -70,7 +37,7 @@ def test_concurrent_requests_never_overdraw(shop, owner):
 
 def test_concurrent_payouts_pay_once(shop, owner):
     w = world(shop, owner)
-    _fund(w.promoter, 5000)
+    fund(w.promoter, 5000)
     withdrawal = withdrawal_request(shop=shop, shopper=w.promoter.shopper, amount=5000)
     withdrawal_approve(actor=owner, shop=shop, withdrawal_id=withdrawal.pk)
     results = run_parallel(

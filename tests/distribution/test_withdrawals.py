@@ -18,7 +18,7 @@ from siyu.distribution.withdrawals import (
 )
 
 from ..factories import make_shopper, make_staff
-from .promoter_steps import world
+from .promoter_steps import fund, world
 
 pytestmark = pytest.mark.django_db
 W = Withdrawal.Status
@@ -29,20 +29,6 @@ def _sandbox():
     SandboxPayoutProvider.reset()
     yield
     SandboxPayoutProvider.reset()
-
-
-def fund(promoter, amount):
-    """Put settled money in a promoter's available account, as settlement does."""
-    ledger.post(
-        shop_id=promoter.shop_id,
-        lines=ledger.transfer(
-            ledger.shop_account(promoter.shop_id, ledger.EXPENSE),
-            ledger.promoter_account(promoter, ledger.AVAILABLE),
-            amount,
-        ),
-        ref_type="commission",
-        ref_id=0,
-    )
 
 
 def test_request_checks_minimum_balance_and_promoter(shop, owner):

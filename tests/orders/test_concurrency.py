@@ -1,12 +1,10 @@
 """Real concurrency on PostgreSQL: threads with their own connections racing through the services."""
 
 import secrets
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from siyu.accounts.models import Address, Shopper
@@ -21,6 +19,7 @@ from siyu.payments import aftersales
 from siyu.payments.aftersales import aftersale_review
 from siyu.payments.models import Payment, Refund
 from siyu.payments.services import payment_notify
+from tests.concurrency import run_parallel
 
 from ..factories import make_product
 from .helpers import pay, place, sandbox_notice
@@ -32,26 +31,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("concurrency tests need PostgreSQL (set SIYU_TEST_DATABASE_URL); SQLite serialises writers")
-
-
-def run_parallel(func, args_list, workers=50):
-    """Run func(*args) for each args in parallel threads, all released at once by a barrier."""
-    barrier = threading.Barrier(min(workers, len(args_list)))
-
-    def call(args):
-        try:
-            try:
-                barrier.wait(timeout=30)
-            except threading.BrokenBarrierError:
-                pass
-            return func(*args)
-        except DomainError as exc:
-            return exc
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(call, args_list))
 
 
 def make_buyers(shop, n):
