@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 from siyu.core.errors import InvalidInput
 from siyu.core.money import parse_yuan
 
+from .forms import choice_field
 from .labels import aftersale_status_choices, order_status_choices
 from .rendering import detail_text
 
@@ -38,8 +39,8 @@ class OrderFilterForm(forms.Form):
 
     def __init__(self, *args, products=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", _("All statuses")), *order_status_choices()]
-        self.fields["product"].choices = [("", _("All products"))] + [(p.public_id, p.name) for p in products]
+        choice_field(self, "status").choices = [("", _("All statuses")), *order_status_choices()]
+        choice_field(self, "product").choices = [("", _("All products"))] + [(p.public_id, p.name) for p in products]
 
     def selector_args(self) -> dict:
         """Arguments for `orders_for_staff` from the fields that are valid; a bad one is left out."""
@@ -137,7 +138,7 @@ class AfterSaleFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [
+        choice_field(self, "status").choices = [
             ("", _("All statuses")),
             (REFUND_QUEUE, _("Refunds awaiting approval")),
             *aftersale_status_choices(),

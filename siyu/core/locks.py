@@ -28,7 +28,10 @@ nested in it); asking for a lower rank afterwards for a row not yet held raises
 catches a path that would deadlock on PostgreSQL.
 """
 
-from django.db import connection, models
+import weakref
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 SHOP, ORDER, AFTERSALE, PAYMENT, REFUND, STOCK, REACTION, LEDGER = 10, 20, 30, 40, 50, 60, 70, 80
 
@@ -46,6 +49,10 @@ class _Held:
         self.rows: set[tuple[str, object]] = set()
 
 
+# Per database connection (each thread has its own), forgotten with the connection.
+_HELD: "weakref.WeakKeyDictionary[Any, _Held]" = weakref.WeakKeyDictionary()
+
+
 def _held() -> _Held | None:
     """The lock record of the work in progress: kept for as long as the atomic block in which the
     first lock was taken is open, so a service and everything it calls are checked as one. A batch
@@ -54,10 +61,11 @@ def _held() -> _Held | None:
     blocks = [b for b in connection.atomic_blocks if not getattr(b, "_from_testcase", False)]
     if not blocks:
         return None
-    state = getattr(connection, "_siyu_locks_held", None)
+    wrapper = connections[DEFAULT_DB_ALIAS]  # this thread's own connection, not the shared proxy
+    state = _HELD.get(wrapper)
     if state is None or not any(b is state.block for b in blocks):
         state = _Held(blocks[-1])
-        connection._siyu_locks_held = state
+        _HELD[wrapper] = state
     return state
 
 
