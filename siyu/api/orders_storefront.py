@@ -11,10 +11,15 @@ from ninja import Field, File, Form, Header, Query, Router, UploadedFile
 from ninja.responses import Status
 
 from siyu.accounts.selectors import address_get
-from siyu.orders.checkout import cart_lines, cart_set, order_place, order_quote
+from siyu.orders.checkout import cart_lines, cart_set, order_quote, order_submit
 from siyu.orders.lifecycle import order_cancel, order_confirm_receipt
 from siyu.orders.selectors import order_for_shopper, orders_of_shopper
-from siyu.payments.aftersales import aftersale_request, aftersale_return_shipped
+from siyu.payments.aftersales import (
+    aftersale_exchange_received,
+    aftersale_request,
+    aftersale_return_shipped,
+    aftersale_withdraw,
+)
 from siyu.payments.providers import providers_enabled
 from siyu.payments.services import payment_start
 
@@ -104,7 +109,7 @@ def order_create(
 ):
     """Place an order. Send a fresh `Idempotency-Key` header per checkout; retrying with the same
     key (after a timeout, say) returns the order already made, with status 200."""
-    order = order_place(
+    order, created = order_submit(
         shop=request.shop,
         shopper=request.auth,
         items=_items(request, data),
@@ -116,7 +121,7 @@ def order_create(
         from_cart=data.from_cart,
         options={"points": data.points},
     )
-    if not order.just_created:
+    if not created:
         return Status(200, _detail(request, order.public_id))
     return Status(201, order)
 
@@ -137,7 +142,7 @@ def order_detail(request, public_id: str):
 
 @router.get("/payment-providers", response={200: ProvidersOut, **ERRORS})
 def payment_providers(request):
-    return {"providers": providers_enabled()}
+    return {"providers": providers_enabled(shop=request.shop)}
 
 
 @router.post("/orders/{public_id}/pay", response={200: PayActionOut, **ERRORS})
@@ -212,3 +217,17 @@ def aftersale_return_shipment(request, public_id: str, data: ReturnShipmentIn):
         carrier=data.carrier,
         tracking=data.tracking_number,
     )
+
+
+@router.post("/after-sales/{public_id}/withdraw", response={200: AfterSaleOut, **ERRORS})
+def aftersale_withdraw_by_shopper(request, public_id: str):
+    """Take back a request the shop has not acted on yet (409 once it has). The item may be asked
+    about again within its window."""
+    return aftersale_withdraw(shop=request.shop, shopper=request.auth, public_id=public_id)
+
+
+@router.post("/after-sales/{public_id}/replacement-received", response={200: AfterSaleOut, **ERRORS})
+def aftersale_replacement_received(request, public_id: str):
+    """Confirm an exchange's replacement arrived (it is confirmed automatically after the same
+    days as a shipped order)."""
+    return aftersale_exchange_received(shop=request.shop, shopper=request.auth, public_id=public_id)

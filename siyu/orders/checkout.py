@@ -1,10 +1,13 @@
 """Cart and checkout. Prices, postage and totals are computed here, from the database, only."""
 
+import functools
 import re
 import secrets
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import NamedTuple, ParamSpec
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -124,7 +127,15 @@ def _order_number() -> str:
     return timezone.localdate().strftime("%Y%m%d") + f"{secrets.randbelow(10**12):012d}"
 
 
-def order_place(
+P = ParamSpec("P")
+
+
+class Submitted(NamedTuple):
+    order: Order
+    created: bool  # False: the idempotency key had made this order before
+
+
+def order_submit(
     *,
     shop: Shop,
     shopper: Shopper,
@@ -136,18 +147,17 @@ def order_place(
     ref_code: str = "",
     from_cart: bool = False,
     options: dict | None = None,
-) -> Order:
+) -> Submitted:
     """Place an order and reserve its stock with one conditional UPDATE per SKU (in id order).
 
-    Resubmitting the same idempotency key returns the order it made (`just_created` tells which).
+    Resubmitting the same idempotency key returns the order it made, with created=False.
     Anything price-like a client sends is never read: prices come from the SKUs, postage from the templates.
     """
     if not KEY_RE.match(str(idempotency_key or "")):
         raise InvalidInput(detail={"idempotency_key": "8-64 letters, digits, _ or -"})
     existing = Order.objects.filter(shop=shop, shopper=shopper, idempotency_key=idempotency_key).first()
     if existing is not None:
-        existing.just_created = False
-        return existing
+        return Submitted(existing, False)
     address = Address.objects.filter(shop=shop, shopper=shopper, public_id=str(address_id or "")).first()
     if address is None:
         raise InvalidInput(_("Choose a shipping address."), detail={"address": "not found"})
@@ -233,13 +243,23 @@ def order_place(
         existing = Order.objects.filter(shop=shop, shopper=shopper, idempotency_key=idempotency_key).first()
         if existing is None:
             raise
-        existing.just_created = False
-        return existing
+        return Submitted(existing, False)
     # The caller usually shows the new order at once: hand over what we already hold instead of
     # making it read the order back (Django's own prefetch cache, keyed by relation name).
     _prime(order, lines=lines, timeline=[placed], shipments=[], after_sales=[])
-    order.just_created = True
-    return order
+    return Submitted(order, True)
+
+
+def _order_only(submit: Callable[P, Submitted]) -> Callable[P, Order]:
+    @functools.wraps(submit)
+    def place(*args: P.args, **kwargs: P.kwargs) -> Order:
+        return submit(*args, **kwargs).order
+
+    return place
+
+
+# Place an order (see `order_submit`) when the caller does not care whether it was a resubmission.
+order_place = _order_only(order_submit)
 
 
 def _prime(order: Order, **related: list) -> None:
