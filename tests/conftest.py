@@ -1,9 +1,18 @@
 import pytest
+from django.core.cache import cache
 
 from siyu.accounts.roles import OPERATOR
 from siyu.accounts.services import address_create
 
 from .factories import ShopFactory, make_product, make_shopper, make_staff, sign_in_shopper
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Every test starts with an empty default cache: counters kept there (scan limits per
+    address) must not carry over from one test to the next."""
+    cache.clear()
+    yield
 
 
 @pytest.fixture

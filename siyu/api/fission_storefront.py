@@ -9,6 +9,7 @@ from ninja import Query, Router
 from ninja.responses import Status
 
 from siyu.core.errors import NotFound
+from siyu.core.security import client_ip
 from siyu.distribution.promoters import promoter_apply
 from siyu.distribution.selectors import commissions_of, promoter_for_shopper, wallet_of
 from siyu.distribution.trace import trace_scan
@@ -103,9 +104,11 @@ def my_withdrawal(request, data: WithdrawIn):
 
 @router.get("/trace/{code}", auth=None, response={200: TraceScanResultOut, **ERRORS})
 def trace(request, code: str):
-    """Scan a traceability code (no sign-in). Each call counts as one scan. An unknown code
-    answers 404 with code `trace_unknown`: the item is not genuine."""
-    result = trace_scan(code=code, ip=request.META.get("REMOTE_ADDR"), shop=request.shop)
+    """Scan a traceability code (no sign-in). Each call counts as one scan, except a repeat from
+    the same address within a few minutes; too many calls from one address answer 429
+    (`trace_rate_limited`). An unknown code answers 404 with code `trace_unknown`: the item is
+    not genuine."""
+    result = trace_scan(code=code, ip=client_ip(request), shop=request.shop)
     item, batch = result.code, result.code.batch
     return {
         "genuine": True,

@@ -4,15 +4,27 @@ A batch is generated in bulk for one product (optionally one SKU). Each scan is 
 counters change with single conditional UPDATEs so concurrent scans never lose a count. A code
 scanned from several networks, or far more often than one buyer would, is flagged: a copied label
 stuck on counterfeits gets scanned by many people in many places.
+
+Scanning is public, so it is limited per address (`trace_scan_throttle`): by default 30 scans a
+minute and 300 an hour (SIYU_TRACE_SCANS_PER_MINUTE / _PER_HOUR), far above what a shopper
+checking a few items does, well below what a script walking codes would need. A shopper who scans
+the same label again within SIYU_TRACE_REPEAT_SECONDS (10 minutes) — a second look, a page reload,
+the chat app opening the link twice — is shown the page but not counted again, so one buyer cannot
+push a genuine item towards "scanned suspiciously often". The counters live in the cache (Redis
+when REDIS_URL is set, shared by every app process; local memory in a one-process install) and
+change with atomic cache operations (add, incr), never a read-then-write.
 """
 
 import base64
 import io
 import ipaddress
 import re
+import time
 from dataclasses import dataclass
 
 import qrcode
+from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
@@ -21,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from siyu.catalog.models import Product, Sku
 from siyu.core.audit import audit_record
 from siyu.core.crypto import lookup_hash
-from siyu.core.errors import InvalidInput, NotFound
+from siyu.core.errors import InvalidInput, NotFound, RateLimited
 from siyu.core.ids import public_id
 from siyu.core.permissions import actor_user, require
 from siyu.shops.models import Shop
@@ -39,6 +51,9 @@ SUSPICIOUS_DISTINCT_IPS = 3
 SUSPICIOUS_SCAN_COUNT = 30
 RECENT_SCANS = 50
 UNKNOWN_MESSAGE = _("This code was never issued: the item may not be genuine.")
+# (window in seconds, setting, default): scans one address may make in each window.
+SCAN_BUDGETS = ((60, "SIYU_TRACE_SCANS_PER_MINUTE", 30), (3600, "SIYU_TRACE_SCANS_PER_HOUR", 300))
+REPEAT_SECONDS = 600  # default of SIYU_TRACE_REPEAT_SECONDS
 
 
 @dataclass
@@ -185,14 +200,75 @@ def _distinct_ips(code_id: int) -> int:
     return TraceScan.objects.filter(code_id=code_id).aggregate(n=Count("ip_hash", distinct=True))["n"]
 
 
-def trace_scan(*, code: str, ip: str | None, place: str = "", shop: Shop | None = None) -> ScanResult:
-    """Record one scan and return the code as it stands after it.
+def _clock() -> float:
+    return time.time()  # a function of its own so tests can hold the clock still
 
-    No read-compare-write: the count goes up in one UPDATE (F expression), the first-scan time is
+
+def _address_key(ip: str | None) -> str | None:
+    """Who a budget belongs to, hashed (addresses are not kept): an IPv4 address, or an IPv6 /64
+    — one household or phone gets a whole /64, so counting single IPv6 addresses would let one
+    caller rotate through billions of them."""
+    try:
+        address = ipaddress.ip_address(str(ip or "").strip())
+    except ValueError:
+        return None
+    if address.version == 6:
+        address = ipaddress.ip_network(f"{address}/64", strict=False).network_address
+    return lookup_hash(f"trace-rate:{address}")
+
+
+def _count(key: str, window: int) -> int:
+    """Add one to this fixed window's counter and return the new value, atomically (cache add +
+    incr are single operations in Redis and under a lock in local memory)."""
+    name = f"siyu:trace:rate:{window}:{int(_clock() // window)}:{key}"
+    cache.add(name, 0, timeout=window + 5)
+    try:
+        return cache.incr(name)
+    except ValueError:  # the key expired between add and incr: this is the window's first scan
+        cache.add(name, 1, timeout=window + 5)
+        return 1
+
+
+def trace_scan_throttle(*, ip: str | None) -> None:
+    """Count one scan page view for the caller's address; RateLimited (429) once it is over the
+    minute's or the hour's budget. Without a usable address there is nothing to key on: the scan
+    is not limited (the proxy settings, SIYU_TRUSTED_PROXIES, decide what the address is)."""
+    key = _address_key(ip)
+    if key is None:
+        return
+    over = False
+    for window, setting, default in SCAN_BUDGETS:
+        # every window counts every view, so a burst also spends the hour's budget
+        over = _count(key, window) > int(getattr(settings, setting, default)) or over
+    if over:
+        raise RateLimited(
+            _("Too many scans from your network. Please wait a minute and scan again."),
+            code="trace_rate_limited",
+        )
+
+
+def _first_look(code_id: int, ip: str | None) -> bool:
+    """True unless this address already scanned this code within the repeat window (claimed
+    with one atomic cache add, so of N simultaneous repeats exactly one counts)."""
+    seconds = int(getattr(settings, "SIYU_TRACE_REPEAT_SECONDS", REPEAT_SECONDS))
+    key = _address_key(ip)
+    if seconds <= 0 or key is None:
+        return True
+    return cache.add(f"siyu:trace:seen:{code_id}:{key}", 1, timeout=seconds)
+
+
+def trace_scan(*, code: str, ip: str | None, place: str = "", shop: Shop | None = None) -> ScanResult:
+    """Throttle the caller's address, then record one scan and return the code as it stands.
+
+    A repeat by the same address within the repeat window is answered but not recorded. No
+    read-compare-write: the count goes up in one UPDATE (F expression), the first-scan time is
     set by an UPDATE that only matches while it is still empty, and the flag is set the same way,
     so N concurrent scans count exactly N and only one of them is "first".
     """
+    trace_scan_throttle(ip=ip)
     found = trace_code_lookup(code=code, shop=shop)
+    if not _first_look(found.pk, ip):
+        return ScanResult(code=found, first_scan=False, suspicious=found.suspicious)
     now = timezone.now()
     with transaction.atomic():
         TraceScan.objects.create(

@@ -1,10 +1,13 @@
 """Traceability codes (一物一码): batch generation, scanning, flags and tenancy."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from siyu.accounts.roles import SERVICE
 from siyu.catalog.models import Sku
-from siyu.core.errors import InvalidInput, NotFound, PermissionDenied
+from siyu.core.errors import InvalidInput, NotFound, PermissionDenied, RateLimited
 from siyu.core.models import AuditEntry
 from siyu.distribution import trace
 from siyu.distribution.models import TraceCode, TraceScan
@@ -76,7 +79,7 @@ def test_scan_counts_and_sets_first_scan_once(shop, owner, product):
     assert first.first_scan and first.code.scan_count == 1 and not first.suspicious
     at = first.code.first_scan_at
     assert at is not None
-    again = trace.trace_scan(code=code.code.upper(), ip="203.0.113.9")
+    again = trace.trace_scan(code=code.code.upper(), ip="203.0.113.10")
     assert not again.first_scan and again.code.scan_count == 2
     assert again.code.first_scan_at == at
     scan = TraceScan.objects.filter(code=code).first()
@@ -96,7 +99,10 @@ def test_scans_from_several_networks_flag_the_code(shop, owner, product):
     assert batch.flagged == 1 and batch.scanned == 1 and batch.last_scan is not None
 
 
-def test_many_scans_from_one_network_flag_the_code(shop, owner, product):
+def test_many_scans_from_one_network_flag_the_code(shop, owner, product, settings):
+    # scans spread over hours: no repeat window, no per-address budget in the way
+    settings.SIYU_TRACE_REPEAT_SECONDS = 0
+    settings.SIYU_TRACE_SCANS_PER_MINUTE = settings.SIYU_TRACE_SCANS_PER_HOUR = 1000
     code = trace.trace_codes_of_batch(batch=_batch(owner, shop, product)).first()
     for _ in range(trace.SUSPICIOUS_SCAN_COUNT):
         assert not trace.trace_scan(code=code.code, ip="10.0.0.1").suspicious
@@ -140,3 +146,81 @@ def test_qr_png_is_an_image():
     png = trace.trace_qr_png(url="https://example.com/t/abc/")
     assert png.startswith(b"\x89PNG")
     assert trace.trace_qr_data_uri(url="x").startswith("data:image/png;base64,")
+
+
+# --- limits per address and repeats ------------------------------------------------------------
+
+
+@pytest.fixture
+def still_clock(monkeypatch):
+    """The budgets count in fixed windows; hold the clock inside one so no test straddles two."""
+    now = [1_800_000_000.0]  # on a whole hour: the minute and the hour windows start together
+    monkeypatch.setattr(trace, "_clock", lambda: now[0])
+    return now
+
+
+def _allowed(ip: str, times: int) -> int:
+    done = 0
+    for _ in range(times):
+        try:
+            trace.trace_scan_throttle(ip=ip)
+        except RateLimited as exc:
+            assert exc.status == 429 and exc.code == "trace_rate_limited"
+            continue
+        done += 1
+    return done
+
+
+def test_budget_per_minute_and_per_hour(db, settings, still_clock):
+    assert _allowed("203.0.113.5", 40) == 30  # the defaults: 30 a minute
+    still_clock[0] += 60
+    assert _allowed("203.0.113.5", 1) == 1
+    assert _allowed("203.0.113.6", 1) == 1  # another address has its own budget
+    settings.SIYU_TRACE_SCANS_PER_MINUTE, settings.SIYU_TRACE_SCANS_PER_HOUR = 100, 5
+    assert _allowed("198.51.100.1", 3) == 3
+    still_clock[0] += 60
+    assert _allowed("198.51.100.1", 5) == 2  # the hour's budget spans the minutes
+    still_clock[0] += 3600
+    assert _allowed("198.51.100.1", 1) == 1
+
+
+def test_one_ipv6_network_shares_a_budget_and_no_address_is_not_limited(db, settings, still_clock):
+    settings.SIYU_TRACE_SCANS_PER_MINUTE = 2
+    assert _allowed("2001:db8:1:2::1", 1) + _allowed("2001:db8:1:2:ffff::9", 2) == 2
+    assert _allowed("2001:db8:1:3::1", 1) == 1
+    for ip in (None, "", "not-an-address"):
+        assert _allowed(ip, 5) == 5
+
+
+def test_budget_counts_are_atomic_across_threads(db, settings, still_clock):
+    settings.SIYU_TRACE_SCANS_PER_MINUTE = 30
+    barrier = threading.Barrier(16)
+
+    def burst(_n):
+        barrier.wait(timeout=30)
+        return _allowed("192.0.2.77", 4)
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        assert sum(pool.map(burst, range(16))) == 30  # 64 tries, exactly the budget gets through
+
+
+def test_refused_scans_record_nothing(shop, owner, product, settings, still_clock):
+    settings.SIYU_TRACE_SCANS_PER_MINUTE = 1
+    codes = list(trace.trace_codes_of_batch(batch=_batch(owner, shop, product)))
+    trace.trace_scan(code=codes[0].code, ip="203.0.113.9")
+    with pytest.raises(RateLimited):
+        trace.trace_scan(code=codes[1].code, ip="203.0.113.9")
+    with pytest.raises(RateLimited):  # junk codes spend the budget too: walking codes is what it stops
+        trace.trace_scan(code="zzzzzzzzzzzzzzzz", ip="203.0.113.9")
+    assert TraceScan.objects.count() == 1
+
+
+def test_a_repeat_from_the_same_address_counts_once(shop, owner, product, settings):
+    code = trace.trace_codes_of_batch(batch=_batch(owner, shop, product)).first()
+    first = trace.trace_scan(code=code.code, ip="203.0.113.9")
+    again = trace.trace_scan(code=code.code, ip="203.0.113.9")
+    assert first.first_scan and not again.first_scan and again.code.scan_count == 1
+    assert TraceScan.objects.filter(code=code).count() == 1
+    assert trace.trace_scan(code=code.code, ip="203.0.113.10").code.scan_count == 2
+    settings.SIYU_TRACE_REPEAT_SECONDS = 0  # no repeat window: every scan counts
+    assert trace.trace_scan(code=code.code, ip="203.0.113.9").code.scan_count == 3

@@ -48,3 +48,15 @@ def test_concurrent_scans_count_exactly_and_have_one_first(shop, owner, product)
     assert TraceScan.objects.filter(code=code).count() == SCANS
     assert sum(1 for r in results if r.first_scan) == 1
     assert code.first_scan_at is not None and code.suspicious
+
+
+def test_concurrent_repeats_from_one_address_count_once(shop, owner, product):
+    """A chat app opening the link several times at once: one scan, and it is the first."""
+    batch = trace.trace_batch_create(actor=owner, shop=shop, product=product, name="重复", quantity=1)
+    code = TraceCode.objects.get(batch=batch)
+
+    results = _parallel(lambda ip: trace.trace_scan(code=code.code, ip=ip), [("203.0.113.9",)] * 12)
+
+    code.refresh_from_db()
+    assert code.scan_count == 1 and TraceScan.objects.filter(code=code).count() == 1
+    assert sum(1 for r in results if r.first_scan) == 1
