@@ -27,6 +27,7 @@ urlpatterns = [
     path("v1/", _with_json_errors(api.urls)),
     path("docs", docs, name="api-docs"),
     path("payments/notify/<str:provider>/", notify.payment_notification, name="payment-notify"),
+    path("payments/notify/<str:provider>/<slug:shop_slug>/", notify.payment_notification, name="payment-notify-shop"),
     # Anything else under /api/ answers with the error body rather than an HTML page.
     re_path(r"^.*$", not_found_view),
 ]

@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from siyu.core.crypto import EncryptedTextField
 from siyu.orders.models import AfterSale, Order
 from siyu.shops.models import Shop
 
@@ -60,8 +61,38 @@ class Refund(models.Model):
     reason = models.CharField(max_length=100, blank=True)
     status = models.CharField(max_length=12, choices=RefundStatus.choices, default=RefundStatus.PENDING)
     provider_refund_id = models.CharField(max_length=64, blank=True)
+    # Set when the provider accepted the refund without a final answer (WeChat Pay PROCESSING,
+    # Alipay without fund_change): from then on we ask for the result instead of asking again.
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    # The provider's words for a refusal (shown to finance with the after-sale that is due again).
+    result_message = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+
+class PaymentAccount(models.Model):
+    """A shop's own merchant account with a provider (WeChat Pay, Alipay).
+
+    `settings` holds what may be shown (ids, the provider's public key); `secrets` holds the rest
+    (private keys, the APIv3 key) as encrypted JSON, never shown back. Built into a provider by
+    `siyu.payments.accounts`.
+    """
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="payment_accounts")
+    provider = models.CharField(max_length=20)
+    settings = models.JSONField(default=dict, blank=True)
+    secrets = EncryptedTextField(blank=True, default="")
+    notify_url = models.CharField(max_length=300, blank=True)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "provider"], name="payment_account_one_per_provider")]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id}:{self.provider}"

@@ -10,6 +10,7 @@ payment, then the refund, stock last. Each function below says which it takes.
 """
 
 import logging
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -28,7 +29,7 @@ from siyu.shops.models import Shop
 
 from .models import Payment, PaymentStatus, Refund, RefundStatus
 from .providers import provider_get, providers_enabled
-from .providers.base import NotificationRejected, PayAction, VerifiedNotification
+from .providers.base import NotificationRejected, PayAction, RefundNotification, RefundResult, VerifiedNotification
 from .states import PAYMENT_STATES, REFUND_STATES
 
 logger = logging.getLogger("siyu.payments")
@@ -84,34 +85,47 @@ def payment_start(
     before anything is written. Runs its own durable transaction (locks: the order), then calls
     the provider outside it.
     """
-    if str(provider) not in providers_enabled():
+    offered = providers_enabled(shop=shop)
+    if str(provider) not in offered:
         raise InvalidInput(
             _("This payment method is not available."),
             code="unknown_provider",
-            detail={"provider": str(provider)[:20], "offered": providers_enabled()},
+            detail={"provider": str(provider)[:20], "offered": offered},
         )
-    backend = provider_get(provider)
+    backend = provider_get(provider, shop=shop, offered_only=True)
     with transaction.atomic(durable=True):
         payment = payment_open(shop=shop, shopper=shopper, order_public_id=order_public_id, provider=provider)
     order = payment.order
     return backend.start(payment=payment, description=f"{shop.name} {order.number}", return_url=return_url)
 
 
-def payment_notify(*, provider: str, headers: dict, body: bytes) -> str:
-    """Handle a provider's asynchronous notification. Safe to deliver any number of times, in parallel.
+def payment_notify(*, provider: str, headers: dict, body: bytes, shop: Shop | None = None) -> str:
+    """Handle a provider's asynchronous notification, a payment or a refund result. Safe to deliver
+    any number of times, in parallel, and in any order against our own queries.
 
-    Raises NotificationRejected (a 4xx) for anything forged, stale or not matching our payment.
+    `shop` is the shop the notification URL names: its credentials verify the notification and
+    only its payments can be settled by it. WeChat Pay and Alipay without a shop mean the default
+    shop (the installation-level URL); the installation-wide sandbox without one may settle any.
+    Raises NotificationRejected (a 4xx) for anything forged, stale or not matching our rows.
     """
-    backend = provider_get(provider)
+    if shop is None and provider not in ("sandbox", "manual"):
+        shop = Shop.objects.filter(is_default=True).first()
+        if shop is None:
+            raise NotificationRejected(code="unknown_shop")
+    backend = provider_get(provider, shop=shop)
     note = backend.verify(headers=headers, body=body)
-    return _apply(provider=provider, note=note)
+    if isinstance(note, RefundNotification):
+        return _refund_notified(provider=provider, note=note, shop=shop)
+    return _apply(provider=provider, note=note, shop=shop)
 
 
-def _apply(*, provider: str, note: VerifiedNotification, actor=None) -> str:
+def _apply(*, provider: str, note: VerifiedNotification, actor=None, shop: Shop | None = None) -> str:
     """Apply a verified payment result. Locks: the order, then the payment — the order a
     cancellation and an after-sale take too, so a notification racing either only queues.
-    The payment row is read first without a lock just to learn its order (that never changes)."""
-    found = Payment.objects.filter(out_trade_no=note.out_trade_no).values("pk", "order_id", "provider").first()
+    The payment row is read first without a lock just to learn its order (that never changes).
+    With `shop`, only that shop's payments match: one shop's keys can never pay another's order."""
+    rows = Payment.objects.filter(out_trade_no=note.out_trade_no)
+    found = (rows.filter(shop_id=shop.pk) if shop else rows).values("pk", "order_id", "provider").first()
     if found is None or found["provider"] != provider:
         raise NotificationRejected(code="unknown_trade", detail={"out_trade_no": note.out_trade_no[:40]})
     actor = actor if actor is not None else provider
@@ -171,35 +185,95 @@ def refund_enqueue(refund_id: int) -> None:
 
 
 def refund_execute(*, refund_id: int) -> str:
-    """Call the provider for a pending refund, then settle it. Repeatable: the provider dedupes by
-    out_refund_no and a settled refund is left alone.
+    """Submit a pending refund to the provider, then settle it if the answer is final. Repeatable:
+    the provider dedupes by out_refund_no and a settled refund is left alone. An answer that is not
+    final (WeChat Pay PROCESSING) keeps it pending: the result comes by notification or by the
+    reconcile task's query (`refund_check`), whichever is first.
 
-    Never inside a caller's transaction (durable blocks). Settling locks the order, its after-sale,
-    the payment, then the refund — the same order an after-sale approval takes, so a refund settling
-    while another request on the order is approved cannot deadlock.
+    Never inside a caller's transaction (durable blocks). Locks: see `_refund_finish`.
     """
     with transaction.atomic(durable=True):
-        refund = Refund.objects.select_related("payment").get(pk=refund_id)
+        refund = Refund.objects.select_related("payment__shop").get(pk=refund_id)
     if refund.status != RefundStatus.PENDING:
         return refund.status
-    result = provider_get(refund.payment.provider).refund(payment=refund.payment, refund=refund)
-    if result.succeeded is None:
-        return RefundStatus.PENDING
+    backend = provider_get(refund.payment.provider, shop=refund.payment.shop)
+    return _refund_answered(refund=refund, result=backend.refund(payment=refund.payment, refund=refund))
+
+
+def refund_check(*, refund_id: int) -> str:
+    """Ask the provider for the result of a pending refund (the reconcile task): a query when the
+    provider accepted it earlier, a new submission (same out_refund_no) when it may never have
+    reached the provider. Never inside a caller's transaction."""
     with transaction.atomic(durable=True):
+        refund = Refund.objects.select_related("payment__shop").get(pk=refund_id)
+    if refund.status != RefundStatus.PENDING:
+        return refund.status
+    backend = provider_get(refund.payment.provider, shop=refund.payment.shop)
+    if refund.submitted_at is None:
+        result = backend.refund(payment=refund.payment, refund=refund)
+    else:
+        result = backend.refund_query(payment=refund.payment, refund=refund)
+    return _refund_answered(refund=refund, result=result)
+
+
+def _refund_answered(*, refund: Refund, result: RefundResult) -> str:
+    if result.succeeded is not None:
+        return _refund_finish(refund_id=refund.pk, succeeded=result.succeeded, result=result)[0]
+    if result.submitted:  # remember that the provider has it; never overwrite a settled row
+        Refund.objects.filter(pk=refund.pk, status=RefundStatus.PENDING, submitted_at__isnull=True).update(
+            submitted_at=timezone.now(), provider_refund_id=result.provider_refund_id[:64]
+        )
+    # The provider's notification may have settled it while we waited for this answer.
+    return Refund.objects.filter(pk=refund.pk).values_list("status", flat=True).get()
+
+
+def _refund_notified(*, provider: str, note: RefundNotification, shop: Shop | None) -> str:
+    """A refund result pushed by the provider: it must name one of this shop's refunds, through the
+    same payment and for the same amount, or it is refused (4xx)."""
+    rows = Refund.objects.filter(out_refund_no=note.out_refund_no)
+    found = (rows.filter(shop_id=shop.pk) if shop else rows).select_related("payment").first()
+    if found is None or found.payment.provider != provider or found.payment.out_trade_no != note.out_trade_no:
+        raise NotificationRejected(code="unknown_refund", detail={"out_refund_no": note.out_refund_no[:40]})
+    if note.amount != found.amount:
+        raise NotificationRejected(code="amount_mismatch", detail={"expected": found.amount, "got": note.amount})
+    if note.succeeded is None:
+        return "processing"
+    result = RefundResult(succeeded=note.succeeded, provider_refund_id=note.provider_refund_id, message=note.message)
+    status, changed = _refund_finish(refund_id=found.pk, succeeded=note.succeeded, result=result)
+    return "refund_" + status if changed else "duplicate"
+
+
+def _refund_finish(*, refund_id: int, succeeded: bool, result: RefundResult) -> tuple[str, bool]:
+    """Settle a pending refund with a final answer, once: whichever of our call, our query and the
+    provider's notification comes first settles it, the others find it settled and change nothing.
+    Returns (the refund's status, whether this call settled it).
+
+    A failure gives the amount back to the payment and sends the after-sale back to finance (due
+    again, the provider's reason on the order's timeline). Locks: the order, its after-sale, the
+    payment, then the refund — the order an after-sale approval takes, so nothing deadlocks.
+    """
+    refund = Refund.objects.select_related("payment").get(pk=refund_id)
+    with transaction.atomic():
         order = order_lock(order_id=refund.payment.order_id)
         sale = sale_lock(sale_id=refund.after_sale_id) if refund.after_sale_id else None
         payment = locks.lock_one(Payment.objects.filter(pk=refund.payment_id), rank=locks.PAYMENT)
         refund = locks.lock_one(Refund.objects.filter(pk=refund_id), rank=locks.REFUND)
         if refund.status != RefundStatus.PENDING:
-            return refund.status
-        to = RefundStatus.SUCCEEDED if result.succeeded else RefundStatus.FAILED
-        fields = {"provider_refund_id": result.provider_refund_id, "finished_at": timezone.now()}
+            if (refund.status == RefundStatus.SUCCEEDED) != succeeded:
+                logger.error("refund %s: %s already, now told %s", refund.out_refund_no, refund.status, succeeded)
+            return refund.status, False
+        to = RefundStatus.SUCCEEDED if succeeded else RefundStatus.FAILED
+        fields = {
+            "provider_refund_id": (result.provider_refund_id or refund.provider_refund_id)[:64],
+            "finished_at": timezone.now(),
+            "result_message": result.message[:200],
+        }
         REFUND_STATES.move(refund, to=to, actor=payment.provider, why=result.message, fields=fields)
-        if not result.succeeded:
+        if not succeeded:
             Payment.objects.filter(pk=payment.pk).update(refunded_amount=F("refunded_amount") - refund.amount)
         if sale is not None:
-            refund_settle(order=order, sale=sale, succeeded=bool(result.succeeded), note=result.message)
-    return refund.status
+            refund_settle(order=order, sale=sale, succeeded=succeeded, note=result.message)
+    return refund.status, True
 
 
 def payment_record_manual(*, actor: Actor, shop: Shop, order_public_id: str, amount: int, reference: str) -> str:
@@ -247,28 +321,43 @@ def payment_record_manual(*, actor: Actor, shop: Shop, order_public_id: str, amo
 
 
 def payments_reconcile(*, older_than_seconds: int = 120, limit: int = 200) -> dict:
-    """Ask providers about payments and refunds left unresolved (lost notifications, timeouts)."""
-    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
-    day_ago = timezone.now() - timezone.timedelta(days=1)
+    """Ask providers about payments and refunds left unresolved (lost notifications, timeouts,
+    refunds still processing), each with the credentials of the shop it belongs to."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    day_ago = timezone.now() - timedelta(days=1)
     checked = settled = 0
-    open_payments = Payment.objects.filter(status=PaymentStatus.CREATED, created_at__lt=cutoff, created_at__gt=day_ago)
+    open_payments = Payment.objects.filter(
+        status=PaymentStatus.CREATED, created_at__lt=cutoff, created_at__gt=day_ago
+    ).select_related("shop")
     for payment in open_payments.exclude(provider__in=["manual", "sandbox"])[:limit]:
         checked += 1
         try:
-            note = provider_get(payment.provider).query(payment=payment)
-            if note is not None and _apply(provider=payment.provider, note=note) in ("paid", "reinstated"):
+            note = provider_get(payment.provider, shop=payment.shop).query(payment=payment)
+            if note is not None and _apply(provider=payment.provider, note=note, shop=payment.shop) in (
+                "paid",
+                "reinstated",
+            ):
                 settled += 1
         except (DomainError, OSError) as exc:
             logger.warning("reconcile %s: %s", payment.out_trade_no, exc)
     refunds = list(
-        Refund.objects.filter(status=RefundStatus.PENDING, created_at__lt=cutoff).values_list("pk", flat=True)[:limit]
+        Refund.objects.filter(status=RefundStatus.PENDING, created_at__lt=cutoff)
+        .order_by("id")
+        .values_list("pk", flat=True)[:limit]
     )
+    refunds_settled = 0
     for refund_id in refunds:
         try:
-            refund_execute(refund_id=refund_id)
+            if refund_check(refund_id=refund_id) != RefundStatus.PENDING:
+                refunds_settled += 1
         except (DomainError, OSError) as exc:
             logger.warning("refund %s: %s", refund_id, exc)
-    return {"payments_checked": checked, "payments_settled": settled, "refunds_retried": len(refunds)}
+    return {
+        "payments_checked": checked,
+        "payments_settled": settled,
+        "refunds_retried": len(refunds),
+        "refunds_settled": refunds_settled,
+    }
 
 
 def sandbox_pay(*, payment: Payment) -> None:

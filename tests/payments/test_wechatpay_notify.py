@@ -319,7 +319,10 @@ def _network_fails(monkeypatch, exc):
 
 @pytest.fixture
 def shopper_api(client, shop, shopper, settings, wechat):
-    settings.SIYU_WECHATPAY = {**settings.SIYU_WECHATPAY, "notify_url": "https://shop.example/api/payments/notify/wechatpay/"}
+    settings.SIYU_WECHATPAY = {
+        **settings.SIYU_WECHATPAY,
+        "notify_url": "https://shop.example/api/payments/notify/wechatpay/",
+    }
     from siyu.accounts.services import token_issue
 
     client.defaults["HTTP_AUTHORIZATION"] = "Bearer " + token_issue(shop=shop, shopper=shopper, name="t")[1]

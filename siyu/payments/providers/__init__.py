@@ -1,13 +1,23 @@
-"""Payment providers by name, configured from settings (SIYU_WECHATPAY, SIYU_ALIPAY)."""
+"""Payment providers by name, built with the credentials of the shop whose money they move.
+
+WeChat Pay and Alipay use the shop's own account, or the installation settings (SIYU_WECHATPAY,
+SIYU_ALIPAY) for the default shop (see siyu.payments.accounts). The sandbox and the manual
+provider are installation-wide.
+"""
 
 from django.conf import settings
 
 from siyu.core.errors import InvalidInput
+from siyu.shops.models import Shop
 
 from .base import PaymentProvider
 
 
-def provider_get(name: str) -> PaymentProvider:
+def provider_get(name: str, *, shop: Shop | None = None, offered_only: bool = False) -> PaymentProvider:
+    """The provider `name` for `shop` (None: the installation's own settings). Raises InvalidInput
+    (400 unknown_provider) when the shop has no credentials for it."""
+    from ..accounts import provider_config
+
     if name == "sandbox" and settings.SIYU_SANDBOX_PAYMENTS:
         from .sandbox import SandboxProvider
 
@@ -16,17 +26,21 @@ def provider_get(name: str) -> PaymentProvider:
         from .base import ManualProvider
 
         return ManualProvider()
-    if name == "wechatpay" and settings.SIYU_WECHATPAY:
+    config = provider_config(shop=shop, provider=name, offered_only=offered_only)
+    if name == "wechatpay" and config:
         from .wechatpay import WechatPayProvider
 
-        return WechatPayProvider(settings.SIYU_WECHATPAY)
-    if name == "alipay" and settings.SIYU_ALIPAY:
+        return WechatPayProvider(config)
+    if name == "alipay" and config:
         from .alipay import AlipayProvider
 
-        return AlipayProvider(settings.SIYU_ALIPAY)
+        return AlipayProvider(config)
     raise InvalidInput(code="unknown_provider", detail={"provider": str(name)[:20]})
 
 
-def providers_enabled() -> list[str]:
+def providers_enabled(*, shop: Shop | None = None) -> list[str]:
+    """What `shop` offers shoppers (None: the installation settings alone)."""
+    from ..accounts import providers_configured
+
     names = ["sandbox"] if settings.SIYU_SANDBOX_PAYMENTS else []
-    return names + [n for n, cfg in (("wechatpay", settings.SIYU_WECHATPAY), ("alipay", settings.SIYU_ALIPAY)) if cfg]
+    return names + providers_configured(shop=shop)

@@ -1,4 +1,9 @@
-"""Alipay (python-alipay-sdk): RSA2-signed, form-encoded notifications answered with 'success'."""
+"""Alipay (python-alipay-sdk): RSA2-signed, form-encoded notifications answered with 'success'.
+
+Refunds are synchronous: `fund_change`=Y means the money moved. Otherwise (a repeated request, or
+one not final yet) alipay.trade.fastpay.refund.query decides, and the refund stays pending until it
+shows REFUND_SUCCESS or a new submission is refused.
+"""
 
 import re
 from decimal import Decimal
@@ -20,6 +25,8 @@ from .base import (
 )
 
 PAID_STATES = {"TRADE_SUCCESS", "TRADE_FINISHED"}
+# Business answers that mean "busy, ask again" rather than "refused".
+RETRY_LATER = {"ACQ.SYSTEM_ERROR"}
 # Alipay sends amounts as yuan text with at most two decimals ("57.90"); anything else is refused
 # rather than rounded, so a notification can never pay a different amount than it says.
 YUAN = re.compile(r"(0|[1-9][0-9]{0,9})(\.[0-9]{1,2})?")
@@ -132,8 +139,39 @@ class AlipayProvider(PaymentProvider):
             )
         if not isinstance(result, dict):
             raise ProviderError(detail={"provider": self.name, "action": "refund"})
-        if result.get("code") == "20000":  # Alipay's "service unavailable": ask again later
+        if result.get("code") == "20000" or result.get("sub_code") in RETRY_LATER:
             raise ProviderError(detail={"provider": self.name, "action": "refund", "status": "20000"})
         if result.get("code") == "10000":
-            return RefundResult(succeeded=True, provider_refund_id=str(result.get("trade_no", "")))
+            if result.get("fund_change") == "Y":
+                return RefundResult(succeeded=True, provider_refund_id=_trade_no_of(result))
+            # "N": this call moved no money. Either it repeats a refund done earlier (same
+            # out_request_no) or the refund is not final yet: only the refund query can tell.
+            return self._refund_state(payment, refund)
         return RefundResult(succeeded=False, message=str(result.get("sub_msg") or result.get("msg"))[:200])
+
+    def refund_query(self, *, payment, refund) -> RefundResult:
+        """The state of a refund with no final answer yet: asked first, submitted again (the same
+        out_request_no, which Alipay deduplicates) when the query does not show it refunded."""
+
+        def ask() -> RefundResult:
+            result = self._refund_state(payment, refund)
+            return result if result.succeeded is not None else self._refund(payment, refund)
+
+        return refund_pending_when_unavailable(self.name, ask)
+
+    def _refund_state(self, payment, refund) -> RefundResult:
+        """alipay.trade.fastpay.refund.query: REFUND_SUCCESS is done; no status means Alipay has no
+        finished refund under this number (yet), so it stays pending."""
+        with provider_call(self.name, "refund_query", unreachable=_unreachable(), bad_answer=_bad_answer()):
+            result = self.client.api_alipay_trade_fastpay_refund_query(
+                out_request_no=refund.out_refund_no, out_trade_no=payment.out_trade_no
+            )
+        if not isinstance(result, dict) or result.get("code") == "20000":
+            raise ProviderError(detail={"provider": self.name, "action": "refund_query"})
+        if result.get("code") == "10000" and result.get("refund_status") == "REFUND_SUCCESS":
+            return RefundResult(succeeded=True, provider_refund_id=_trade_no_of(result))
+        return RefundResult(succeeded=None, submitted=True, message="refund not final at Alipay")
+
+
+def _trade_no_of(result: dict) -> str:
+    return str(result.get("trade_no", ""))[:56]

@@ -35,9 +35,7 @@ class VerifiedNotification:
     raw: dict = field(default_factory=dict)
 
 
-def notification_of(
-    *, out_trade_no, txn_id, prefix: str, amount, succeeded: bool, raw: dict
-) -> VerifiedNotification:
+def notification_of(*, out_trade_no, txn_id, prefix: str, amount, succeeded: bool, raw: dict) -> VerifiedNotification:
     """A verified notification from already-decoded fields, refusing any field that does not have
     the type and size our columns hold: an integer amount in fen (not a float, not a boolean),
     ids of the provider's alphabet and length."""
@@ -49,6 +47,41 @@ def notification_of(
         raise NotificationRejected(code="malformed_body", detail={"field": "amount"})
     return VerifiedNotification(
         out_trade_no=out_trade_no, provider_txn_id=prefix + txn_id, amount=amount, succeeded=succeeded, raw=raw
+    )
+
+
+@dataclass(frozen=True)
+class RefundNotification:
+    """A verified refund result pushed by the provider (WeChat Pay's REFUND.* events)."""
+
+    out_refund_no: str
+    out_trade_no: str
+    provider_refund_id: str
+    amount: int  # fen refunded
+    succeeded: bool | None  # None: still processing
+    message: str = ""
+    raw: dict = field(default_factory=dict)
+
+
+def refund_notification_of(
+    *, out_refund_no, out_trade_no, refund_id, amount, succeeded: bool | None, message: str, raw: dict
+) -> RefundNotification:
+    """A verified refund result from decoded fields, refusing any field of the wrong type or size."""
+    for name, value in (("out_refund_no", out_refund_no), ("out_trade_no", out_trade_no)):
+        if not isinstance(value, str) or not _TRADE_NO.fullmatch(value):
+            raise NotificationRejected(code="malformed_body", detail={"field": name})
+    if not isinstance(refund_id, str) or not _TXN_ID.fullmatch(refund_id):
+        raise NotificationRejected(code="malformed_body", detail={"field": "refund_id"})
+    if type(amount) is not int or not 0 < amount <= MAX_AMOUNT_FEN:
+        raise NotificationRejected(code="malformed_body", detail={"field": "amount"})
+    return RefundNotification(
+        out_refund_no=out_refund_no,
+        out_trade_no=out_trade_no,
+        provider_refund_id=refund_id,
+        amount=amount,
+        succeeded=succeeded,
+        message=message[:200],
+        raw=raw,
     )
 
 
@@ -90,9 +123,12 @@ class PayAction:
 
 @dataclass(frozen=True)
 class RefundResult:
-    succeeded: bool | None  # None: accepted, result comes later
+    succeeded: bool | None  # None: no final answer yet (processing, or not reached)
     provider_refund_id: str = ""
     message: str = ""
+    # The provider took the refund and will answer later (WeChat Pay PROCESSING): from then on we
+    # ask for its result rather than submitting it again.
+    submitted: bool = False
 
 
 class PaymentProvider:
@@ -101,9 +137,9 @@ class PaymentProvider:
     def start(self, *, payment, description: str, return_url: str) -> PayAction:
         raise NotImplementedError
 
-    def verify(self, *, headers: dict, body: bytes) -> VerifiedNotification:
+    def verify(self, *, headers: dict, body: bytes) -> "VerifiedNotification | RefundNotification":
         """Check signature, freshness and our merchant/app ids; raise NotificationRejected otherwise.
-        The caller then checks the trade number and amount against its own payment row."""
+        The caller then checks the trade (or refund) number and amount against its own rows."""
         raise NotImplementedError
 
     def ack(self, *, ok: bool, message: str = "") -> tuple[int, str, str]:
@@ -111,7 +147,13 @@ class PaymentProvider:
         return (200, "text/plain", "success") if ok else (400, "text/plain", "fail")
 
     def refund(self, *, payment, refund) -> RefundResult:
+        """Submit a refund. Repeatable: providers deduplicate by our out_refund_no."""
         raise NotImplementedError
+
+    def refund_query(self, *, payment, refund) -> RefundResult:
+        """The result of a refund the provider accepted earlier. By default: submit it again, which
+        the provider deduplicates by out_refund_no and answers with the refund's state."""
+        return self.refund(payment=payment, refund=refund)
 
     def query(self, *, payment) -> VerifiedNotification | None:
         return None
