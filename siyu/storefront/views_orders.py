@@ -172,7 +172,7 @@ def order_pay(request, public_id: str):
         if action.kind == "redirect":
             return redirect(action.url)
         return render(request, "storefront/pay_qrcode.html", {"order": order, "action": action})
-    return render(request, "storefront/pay.html", {"order": order, "providers": providers_enabled()})
+    return render(request, "storefront/pay.html", {"order": order, "providers": providers_enabled(shop=request.shop)})
 
 
 @shopper_required
