@@ -159,6 +159,8 @@ def test_export_is_filtered_masked_and_guarded_against_formulas(en_client, shop,
     assert set(by_name) == {"王五", "张小红", '\'=HYPERLINK("http://x")'}
     assert by_name["王五"][2] == "139****0003"
     assert "13900000003" not in response.content.decode("utf-8-sig")
+    audit = AuditEntry.objects.get(action="customers.bulk_export")
+    assert audit.data["selected"] == 3 and audit.data["filter"] == {"source": "store"}
 
 
 # --- the customer page -----------------------------------------------------------------------
