@@ -16,6 +16,8 @@ from siyu.orders.fulfilment import order_ship, orders_ship_batch, shipping_rows_
 from siyu.orders.models import OrderLine
 from siyu.orders.selectors import aftersales_for_staff, order_for_staff, orders_for_staff
 from siyu.payments.aftersales import (
+    aftersale_exchange_retry,
+    aftersale_exchange_ship,
     aftersale_receive_return,
     aftersale_refund_approve,
     aftersale_refund_retry,
@@ -38,6 +40,8 @@ from .orders_console_schemas import (
     ManualPaymentIn,
     ManualPaymentOut,
     OrderFiltersIn,
+    ReplacementIn,
+    ReplacementShipIn,
     ShipIn,
 )
 from .orders_export import MAX_EXPORT_ROWS, orders_csv_response, orders_xlsx_response
@@ -148,16 +152,22 @@ def aftersales(request, filters: Query[AfterSaleFilterIn]):
 def aftersale_decision(request, public_id: str, data: DecisionIn):
     """Approve or reject (orders.manage or refunds.approve). An approved refund-only request waits
     for finance (`approved`), or is refunded at once when the caller holds refunds.approve; an
-    approved return waits for the goods."""
+    approved return or exchange waits for the goods (an exchange may name another SKU to send)."""
     return aftersale_review(
-        actor=request.auth, shop=request.shop, public_id=public_id, approve=data.approve, note=data.note
+        actor=request.auth,
+        shop=request.shop,
+        public_id=public_id,
+        approve=data.approve,
+        note=data.note,
+        replacement_sku_id=data.replacement_sku_id,
     )
 
 
 @router.post("/after-sales/{public_id}/receive-return", response={200: ConsoleAfterSaleOut, **ERRORS})
 def aftersale_receive(request, public_id: str):
     """The returned goods arrived (orders.manage): back into stock; a return-and-refund's refund is
-    then due, and sent at once when the caller holds refunds.approve."""
+    then due, and sent at once when the caller holds refunds.approve; an exchange's replacement is
+    taken from stock (`replacement_ready`) or waits for it (`awaiting_stock`)."""
     return aftersale_receive_return(actor=request.auth, shop=request.shop, public_id=public_id)
 
 
@@ -172,3 +182,25 @@ def aftersale_retry(request, public_id: str):
     """Try a refund again after the provider refused it (refunds.approve)."""
     aftersale_refund_retry(actor=request.auth, shop=request.shop, public_id=public_id)
     return Status(204, None)
+
+
+@router.post("/after-sales/{public_id}/replacement", response={200: ConsoleAfterSaleOut, **ERRORS})
+def aftersale_replacement_retry(request, public_id: str, data: ReplacementIn):
+    """Try again to reserve a waiting exchange's replacement (orders.manage), perhaps another SKU
+    of the same product at the same price; 409 replacement_out_of_stock when there is still none.
+    The worker also tries every minute."""
+    return aftersale_exchange_retry(
+        actor=request.auth, shop=request.shop, public_id=public_id, replacement_sku_id=data.replacement_sku_id
+    )
+
+
+@router.post("/after-sales/{public_id}/replacement-shipment", response={200: ConsoleAfterSaleOut, **ERRORS})
+def aftersale_replacement_ship(request, public_id: str, data: ReplacementShipIn):
+    """Send a reserved replacement with its own carrier and tracking number (orders.manage)."""
+    return aftersale_exchange_ship(
+        actor=request.auth,
+        shop=request.shop,
+        public_id=public_id,
+        carrier=data.carrier,
+        tracking_number=data.tracking_number,
+    )

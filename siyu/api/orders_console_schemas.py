@@ -17,7 +17,7 @@ from .orders_schemas import (
     ShipToOut,
     TimelineOut,
 )
-from .schemas import Fen, In, PageIn
+from .schemas import Fen, Id, In, PageIn
 
 # --- console -----------------------------------------------------------------------------
 
@@ -187,6 +187,20 @@ class AfterSalePage(Schema):
 class DecisionIn(In):
     approve: bool
     note: str = Field("", max_length=300)
+    replacement_sku_id: Id | None = Field(
+        None, description="Exchanges: another SKU of the same product at the same price to send instead."
+    )
+
+
+class ReplacementIn(In):
+    replacement_sku_id: Id | None = Field(
+        None, description="Another SKU of the same product at the same price; leave out to keep the chosen one."
+    )
+
+
+class ReplacementShipIn(In):
+    carrier: str = Field(max_length=40)
+    tracking_number: str = Field(max_length=40)
 
 
 class ManualPaymentIn(In):

@@ -254,6 +254,11 @@ class AfterSaleOut(Schema):
     staff_note: str
     return_carrier: str
     return_tracking: str
+    replacement_sku_id: int | None = Field(description="Exchanges: the SKU sent in place of the returned goods.")
+    replacement_carrier: str
+    replacement_tracking: str
+    replacement_shipped_at: datetime | None
+    replacement_received_at: datetime | None
     created_at: datetime
     updated_at: datetime
 

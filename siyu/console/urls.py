@@ -69,6 +69,12 @@ urlpatterns = [
     path("after-sales/<str:public_id>/received/", aftersales.aftersale_received, name="aftersale_received"),
     path("after-sales/<str:public_id>/refund/", aftersales.aftersale_refund, name="aftersale_refund"),
     path("after-sales/<str:public_id>/retry/", aftersales.aftersale_retry, name="aftersale_retry"),
+    path("after-sales/<str:public_id>/stock-retry/", aftersales.aftersale_stock_retry, name="aftersale_stock_retry"),
+    path(
+        "after-sales/<str:public_id>/ship-replacement/",
+        aftersales.aftersale_ship_replacement,
+        name="aftersale_ship_replacement",
+    ),
     # the customer pool; literal paths come before customers/<public_id>/
     path("customers/", customers.customer_list, name="customers"),
     path("customers/export.csv", customers_bulk.customer_export, name="customer_export"),

@@ -16,7 +16,12 @@ from siyu.orders.lifecycle import order_cancel, order_confirm_receipt
 from siyu.orders.models import AfterSaleKind
 from siyu.orders.selectors import order_for_shopper, orders_of_shopper
 from siyu.orders.states import timeline_entries
-from siyu.payments.aftersales import aftersale_request, aftersale_return_shipped
+from siyu.payments.aftersales import (
+    aftersale_exchange_received,
+    aftersale_request,
+    aftersale_return_shipped,
+    aftersale_withdraw,
+)
 from siyu.payments.providers import providers_enabled
 from siyu.payments.selectors import payment_for_shopper
 from siyu.payments.services import payment_start, sandbox_pay
@@ -201,6 +206,12 @@ def order_action(request, public_id: str):
             order_cancel(order_id=order.pk, actor=shopper, reason="cancelled by the shopper")
         elif action == "receive":
             order_confirm_receipt(order_id=order.pk, actor=shopper, shopper_id=shopper.pk)
+        elif action == "withdraw":
+            aftersale_withdraw(shop=request.shop, shopper=shopper, public_id=request.POST.get("after_sale", ""))
+        elif action == "exchange_received":
+            aftersale_exchange_received(
+                shop=request.shop, shopper=shopper, public_id=request.POST.get("after_sale", "")
+            )
         elif action == "return_shipped":
             aftersale_return_shipped(
                 shop=request.shop,

@@ -402,3 +402,33 @@ def test_console_query_counts(api, shop, owner, shopper, address, n, django_asse
     response = api.get(f"{API}/console/orders/export")
     with django_assert_num_queries(3):  # orders, lines, shipments (streamed after the view returned)
         assert len(_csv_rows(response)) == n + 1
+
+
+def test_exchange_through_the_api(api, shop, owner, shopper, address, tea):
+    """Decision naming another size → goods received → out of stock (waits) → retry 409 → stock
+    back → retry reserves → replacement shipped with its own tracking number."""
+    from siyu.catalog.models import Sku
+
+    order = _paid(shop, shopper, address, tea)
+    price = tea.skus.get().price
+    large = Sku.objects.create(shop=shop, product=tea, spec_key="L", spec_values=["L"], price=price, stock=0)
+    order_ship(actor=owner, order_id=order.pk, carrier="顺丰", tracking_number="SF1")
+    order_confirm_receipt(order_id=order.pk, actor=shopper)
+    sale = _request(shop, shopper, order, kind="exchange", reason_code="no_reason")
+    base = f"{API}/console/after-sales/{sale.public_id}"
+    decided = _post(api, f"{base}/decision", {"approve": True, "replacement_sku_id": large.pk})
+    assert decided.status_code == 200, decided.content
+    assert decided.json()["replacement_sku_id"] == large.pk
+    assert _post(api, f"{base}/receive-return").json()["status"] == "awaiting_stock"
+    listing = api.get(f"{API}/console/after-sales?status=awaiting_stock").json()
+    assert [s["public_id"] for s in listing["items"]] == [sale.public_id]
+    still = _post(api, f"{base}/replacement", {})
+    assert still.status_code == 409 and still.json()["code"] == "replacement_out_of_stock"
+    assert _post(api, f"{base}/replacement-shipment", {"carrier": "顺丰", "tracking_number": "SF2"}).status_code == 409
+    Sku.objects.filter(pk=large.pk).update(stock=1)
+    assert _post(api, f"{base}/replacement", {}).json()["status"] == "replacement_ready"
+    shipped = _post(api, f"{base}/replacement-shipment", {"carrier": "顺丰", "tracking_number": "SF2"})
+    assert shipped.status_code == 200, shipped.content
+    assert (shipped.json()["status"], shipped.json()["replacement_tracking"]) == ("replacement_sent", "SF2")
+    bad = _post(api, f"{base}/decision", {"approve": True, "replacement_sku_id": 0})
+    assert bad.status_code == 400

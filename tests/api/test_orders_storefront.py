@@ -333,3 +333,44 @@ def test_order_list_and_detail_query_counts(sf, shop, shopper, owner, address, n
     with django_assert_num_queries(SHOP + TOKEN + 5):  # order, lines, timeline, shipments, after-sales
         detail = sf.get(f"{API}/storefront/orders/{big.public_id}").json()
     assert len(detail["timeline"]) == 3 and len(detail["shipments"]) == 1
+
+
+def test_withdraw_and_confirm_a_replacement(sf, shop, shopper, owner, address, tea):
+    from siyu.orders.lifecycle import order_confirm_receipt
+    from siyu.payments.aftersales import (
+        aftersale_exchange_ship,
+        aftersale_receive_return,
+        aftersale_request,
+        aftersale_review,
+    )
+
+    order = place(shop, shopper, address, tea)
+    pay(order)
+    order_ship(actor=owner, order_id=order.pk, carrier="顺丰", tracking_number="SF1")
+    order_confirm_receipt(order_id=order.pk, actor=shopper)
+
+    def ask(kind):
+        return aftersale_request(
+            shop=shop,
+            shopper=shopper,
+            order_public_id=order.public_id,
+            line_id=order.lines.get().pk,
+            kind=kind,
+            quantity=1,
+            reason_code="no_reason",
+        )
+
+    first = ask("return_refund")
+    withdrawn = _post(sf, f"{API}/storefront/after-sales/{first.public_id}/withdraw")
+    assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn"
+    assert _post(sf, f"{API}/storefront/after-sales/{first.public_id}/withdraw").status_code == 409
+    second = ask("exchange")  # asked again: the withdrawn one is not open
+    aftersale_review(actor=owner, shop=shop, public_id=second.public_id, approve=True)
+    late = _post(sf, f"{API}/storefront/after-sales/{second.public_id}/withdraw")
+    assert late.status_code == 409  # the shop acted first
+    aftersale_receive_return(actor=owner, shop=shop, public_id=second.public_id)
+    aftersale_exchange_ship(actor=owner, shop=shop, public_id=second.public_id, carrier="中通", tracking_number="Z2")
+    got = _post(sf, f"{API}/storefront/after-sales/{second.public_id}/replacement-received")
+    assert got.status_code == 200 and got.json()["status"] == "exchanged"
+    assert got.json()["replacement_tracking"] == "Z2" and got.json()["replacement_received_at"]
+    assert _post(sf, f"{API}/storefront/after-sales/nope/withdraw").status_code == 404

@@ -166,3 +166,36 @@ def test_other_shops_staff_get_404(other_client, paid):
         assert other_client.post(prefix + url(name, sale), data).status_code == 404, name
     assert AfterSale.objects.get(pk=sale.pk).status == A.REQUESTED
     assert paid.number not in other_client.get(prefix + reverse("console:aftersales")).content.decode()
+
+
+def test_exchange_waits_for_stock_then_ships(en_client, owner, shopper, paid):
+    from siyu.catalog.models import Sku
+
+    order_ship(actor=owner, order_id=paid.pk, carrier="中通", tracking_number="ZT1")
+    lifecycle.order_confirm_receipt(order_id=paid.pk, actor=shopper)
+    sale = request_refund(paid, kind="exchange", quantity=1, reason_code="no_reason")
+    line_sku = paid.lines.get().sku
+    large = Sku.objects.create(
+        shop=paid.shop, product=line_sku.product, spec_key="L", spec_values=["L"], price=line_sku.price, stock=0
+    )
+    aftersales.aftersale_review(
+        actor=owner, shop=paid.shop, public_id=sale.public_id, approve=True, replacement_sku_id=large.pk
+    )
+    en_client.post(url("aftersale_received", sale), {"order": paid.public_id})
+    assert AfterSale.objects.get(pk=sale.pk).status == A.AWAITING_STOCK
+    listing = en_client.get(reverse("console:aftersales")).content.decode()
+    assert "Exchange waiting for stock" in listing and "Try the stock again" in listing
+    refused = en_client.post(url("aftersale_stock_retry", sale), follow=True).content.decode()
+    assert "still out of stock" in refused
+    Sku.objects.filter(pk=large.pk).update(stock=1)
+    en_client.post(url("aftersale_stock_retry", sale))
+    assert AfterSale.objects.get(pk=sale.pk).status == A.REPLACEMENT_READY
+    bad = en_client.post(url("aftersale_ship_replacement", sale), {"carrier": "", "tracking_number": ""}, follow=True)
+    assert "Check the carrier and tracking number" in bad.content.decode()
+    en_client.post(
+        url("aftersale_ship_replacement", sale), {"carrier": "顺丰", "tracking_number": "SF88", "order": paid.public_id}
+    )
+    sale = AfterSale.objects.get(pk=sale.pk)
+    assert (sale.status, sale.replacement_tracking) == (A.REPLACEMENT_SENT, "SF88")
+    page = en_client.get(reverse("console:order_detail", args=[paid.public_id])).content.decode()
+    assert "SF88" in page and "Replacement shipped" in page and "Replacement reserved" in page

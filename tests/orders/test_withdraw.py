@@ -60,3 +60,25 @@ def test_another_shopper_cannot_withdraw(received, shop):
     with pytest.raises(NotFound):
         aftersale_withdraw(shop=shop, shopper=make_shopper(), public_id=sale.public_id)
     assert AfterSale.objects.get(pk=sale.pk).status == A.REQUESTED
+
+
+def test_the_order_page_withdraws(received, shop, shopper):
+    from django.test import Client
+    from django.urls import reverse
+
+    from ..factories import sign_in_shopper
+
+    sale = ask(received, received.lines.get(), "return_refund", 1, "no_reason")
+    client = Client()
+    sign_in_shopper(client, shopper)
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("storefront:order", args=[received.public_id])).content.decode()
+    assert "Withdraw request" in page
+    response = client.post(
+        reverse("storefront:order_action", args=[received.public_id]),
+        {"action": "withdraw", "after_sale": sale.public_id},
+    )
+    assert response.status_code == 302
+    assert AfterSale.objects.get(pk=sale.pk).status == A.WITHDRAWN
+    page = client.get(reverse("storefront:order", args=[received.public_id])).content.decode()
+    assert "Withdraw request" not in page and "Request withdrawn" in page

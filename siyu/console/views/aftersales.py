@@ -1,5 +1,6 @@
 """After-sales: the list (and finance's queue of refunds awaiting approval), and the staff steps on
-a request (decide, return received, approve or retry a refund).
+a request (decide, return received, approve or retry a refund, and for an exchange: try the
+replacement's stock again, ship the replacement).
 
 The same action forms appear on the list and on the order page; a hidden `order` field sends the
 merchant back to the order they came from. Each step is refused here for a role that may not take
@@ -37,6 +38,8 @@ def aftersale_actions(sale) -> dict:
         "receive": sale.status == A.AWAITING_RETURN,
         # Due: recommended by service staff, or refused by the provider and due again.
         "refund": sale.status in REFUND_DUE,
+        "stock_retry": sale.status == A.AWAITING_STOCK,
+        "ship_replacement": sale.status == A.REPLACEMENT_READY,
     }
 
 
@@ -167,3 +170,31 @@ def aftersale_retry(request, public_id: str):
         return _refused(request, exc)
     messages.success(request, _("The refund is sent again."))
     return _back(request)
+
+
+@staff_required(perm="orders.view")
+@require_POST
+@_needs_any("orders.manage")
+def aftersale_stock_retry(request, public_id: str):
+    try:
+        sale = service.aftersale_exchange_retry(actor=request.staff, shop=request.shop, public_id=public_id)
+    except DomainError as exc:
+        return _refused(request, exc)
+    return _done(request, _("The replacement is reserved; it is now: %(status)s."), sale)
+
+
+@staff_required(perm="orders.view")
+@require_POST
+@_needs_any("orders.manage")
+def aftersale_ship_replacement(request, public_id: str):
+    try:
+        sale = service.aftersale_exchange_ship(
+            actor=request.staff,
+            shop=request.shop,
+            public_id=public_id,
+            carrier=request.POST.get("carrier", "")[:100],
+            tracking_number=request.POST.get("tracking_number", "")[:100],
+        )
+    except DomainError as exc:
+        return _refused(request, exc)
+    return _done(request, _("The replacement is shipped; it is now: %(status)s."), sale)
