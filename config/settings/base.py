@@ -224,6 +224,10 @@ SIYU_ALIPAY = _provider_config(
     "SIYU_ALIPAY", ("app_id", "private_key", "alipay_public_key"), ("seller_id", "notify_url")
 )
 SIYU_QUALITY_CLAIM_DAYS = env_int("SIYU_QUALITY_CLAIM_DAYS", 30)
+# Public traceability scan pages: per client address; a repeat of the same code soon after is not counted.
+SIYU_TRACE_SCANS_PER_MINUTE = env_int("SIYU_TRACE_SCANS_PER_MINUTE", 30)
+SIYU_TRACE_SCANS_PER_HOUR = env_int("SIYU_TRACE_SCANS_PER_HOUR", 300)
+SIYU_TRACE_REPEAT_SECONDS = env_int("SIYU_TRACE_REPEAT_SECONDS", 600)
 
 # Every line carries the request id (also in the X-Request-ID header and in API error bodies).
 # django.request is where Django reports each 500 with its traceback; without a handler of its own

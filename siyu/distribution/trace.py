@@ -51,9 +51,8 @@ SUSPICIOUS_DISTINCT_IPS = 3
 SUSPICIOUS_SCAN_COUNT = 30
 RECENT_SCANS = 50
 UNKNOWN_MESSAGE = _("This code was never issued: the item may not be genuine.")
-# (window in seconds, setting, default): scans one address may make in each window.
-SCAN_BUDGETS = ((60, "SIYU_TRACE_SCANS_PER_MINUTE", 30), (3600, "SIYU_TRACE_SCANS_PER_HOUR", 300))
-REPEAT_SECONDS = 600  # default of SIYU_TRACE_REPEAT_SECONDS
+# (window in seconds, the setting that says how many scans one address may make in it)
+SCAN_BUDGETS = ((60, "SIYU_TRACE_SCANS_PER_MINUTE"), (3600, "SIYU_TRACE_SCANS_PER_HOUR"))
 
 
 @dataclass
@@ -237,9 +236,9 @@ def trace_scan_throttle(*, ip: str | None) -> None:
     if key is None:
         return
     over = False
-    for window, setting, default in SCAN_BUDGETS:
+    for window, setting in SCAN_BUDGETS:
         # every window counts every view, so a burst also spends the hour's budget
-        over = _count(key, window) > int(getattr(settings, setting, default)) or over
+        over = _count(key, window) > int(getattr(settings, setting)) or over
     if over:
         raise RateLimited(
             _("Too many scans from your network. Please wait a minute and scan again."),
@@ -250,7 +249,7 @@ def trace_scan_throttle(*, ip: str | None) -> None:
 def _first_look(code_id: int, ip: str | None) -> bool:
     """True unless this address already scanned this code within the repeat window (claimed
     with one atomic cache add, so of N simultaneous repeats exactly one counts)."""
-    seconds = int(getattr(settings, "SIYU_TRACE_REPEAT_SECONDS", REPEAT_SECONDS))
+    seconds = settings.SIYU_TRACE_REPEAT_SECONDS
     key = _address_key(ip)
     if seconds <= 0 or key is None:
         return True
