@@ -20,7 +20,8 @@ from siyu.core.audit import audit_record
 from siyu.core.errors import Conflict
 from siyu.core.money import format_yuan
 from siyu.core.permissions import actor_user, require
-from siyu.orders.models import AfterSale, AfterSaleStatus, CartLine, Order, OrderLine, OrderStatus
+from siyu.orders.models import AfterSale, CartLine, Order, OrderLine, OrderStatus
+from siyu.orders.states import OPEN as OPEN_AFTER_SALES  # every after-sale still in progress
 from siyu.shops.models import Shop
 
 from .models import Customer, CustomerEvent, ExternalOrder, PointsEntry
@@ -34,13 +35,6 @@ OPEN_ORDERS = [
     OrderStatus.PAID,
     OrderStatus.PARTIALLY_SHIPPED,
     OrderStatus.SHIPPED,
-]
-OPEN_AFTER_SALES = [
-    AfterSaleStatus.REQUESTED,
-    AfterSaleStatus.APPROVED,
-    AfterSaleStatus.AWAITING_RETURN,
-    AfterSaleStatus.RETURNED,
-    AfterSaleStatus.REFUNDING,
 ]
 
 

@@ -21,7 +21,8 @@ from siyu.core.errors import Conflict
 from siyu.core.models import AuditEntry
 from siyu.core.money import apply_rate
 from siyu.orders.lifecycle import order_lock
-from siyu.orders.models import AfterSaleStatus, Order, OrderLine, OrderStatus
+from siyu.orders.models import Order, OrderLine, OrderStatus
+from siyu.orders.states import OPEN as OPEN_AFTER_SALES  # every after-sale still in progress
 from siyu.orders.windows import refund_window_end
 
 from . import ledger
@@ -31,13 +32,6 @@ from .promoters import settings_for
 from .states import COMMISSION
 
 C = Commission.Status
-OPEN_AFTER_SALES = (
-    AfterSaleStatus.REQUESTED,
-    AfterSaleStatus.APPROVED,
-    AfterSaleStatus.AWAITING_RETURN,
-    AfterSaleStatus.RETURNED,
-    AfterSaleStatus.REFUNDING,
-)
 
 
 def line_paid_amount(*, order: Order, line: OrderLine) -> int:

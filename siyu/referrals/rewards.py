@@ -30,7 +30,8 @@ from siyu.core.states import StateMachine
 from siyu.customers.models import CrmSettings, Customer, CustomerEvent, PointsEntry
 from siyu.customers.points import points_balance
 from siyu.customers.stats import customer_for_shopper
-from siyu.orders.models import AfterSale, AfterSaleStatus, Order, OrderStatus
+from siyu.orders.models import AfterSale, Order, OrderStatus
+from siyu.orders.states import OPEN as OPEN_AFTER_SALES  # every after-sale still in progress
 from siyu.orders.windows import refund_window_end
 
 from .models import CreditEntry, ReferralBinding, ReferralReward, ReferralSettings
@@ -39,13 +40,6 @@ from .rules import referral_settings_get
 GRANT, REVERSE = "referral", "referral_reverse"
 REFERRER, REFEREE = "referrer", "referee"
 S = ReferralReward.Status
-OPEN_AFTER_SALES = [
-    AfterSaleStatus.REQUESTED,
-    AfterSaleStatus.APPROVED,
-    AfterSaleStatus.AWAITING_RETURN,
-    AfterSaleStatus.RETURNED,
-    AfterSaleStatus.REFUNDING,
-]
 
 
 REWARD = StateMachine(
