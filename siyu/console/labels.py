@@ -1,9 +1,11 @@
 """Console wording for the fixed choices of the domains (statuses, roles, return policies)."""
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from siyu.accounts.roles import FINANCE, OPERATOR, OWNER, SERVICE
 from siyu.catalog.models import ProductStatus, ReturnPolicy
+from siyu.core.states import Labels
 from siyu.orders.models import AfterSaleStatus, OrderStatus
 from siyu.orders.states import AFTERSALE_KIND_LABELS as AFTERSALE_KIND_LABELS
 from siyu.orders.states import AFTERSALE_STATUS_LABELS as AFTERSALE_STATUS_LABELS
@@ -13,13 +15,13 @@ from siyu.payments.states import PAYMENT_STATUS_LABELS as PAYMENT_STATUS_LABELS
 from siyu.payments.states import PROVIDER_LABELS as PROVIDER_LABELS
 from siyu.payments.states import REFUND_STATUS_LABELS as REFUND_STATUS_LABELS
 
-STATUS_LABELS = {
+STATUS_LABELS: Labels = {
     ProductStatus.DRAFT: _("Draft"),
     ProductStatus.ON_SALE: _("On sale"),
     ProductStatus.OFF_SHELF: _("Off shelf"),
 }
 
-ROLE_LABELS = {
+ROLE_LABELS: Labels = {
     OWNER: _("Owner"),
     OPERATOR: _("Operator"),
     SERVICE: _("Customer service"),
@@ -33,7 +35,7 @@ ROLE_HELP = {
     FINANCE: _("Payments, refunds and payouts; reads everything else."),
 }
 
-POLICY_LABELS = {
+POLICY_LABELS: Labels = {
     ReturnPolicy.NO_REASON_7D: _("7-day no-reason returns"),
     ReturnPolicy.QUALITY_ONLY: _("Returns for quality issues only"),
     ReturnPolicy.EXCHANGE_ONLY: _("Exchange only"),
@@ -59,15 +61,15 @@ POLICY_HELP = {
 }
 
 
-def policy_choices() -> list[tuple[str, str]]:
+def policy_choices() -> list[tuple[str, str | Promise]]:
     return [(key, POLICY_LABELS[key]) for key in ReturnPolicy.values]
 
 
-def status_choices() -> list[tuple[str, str]]:
+def status_choices() -> list[tuple[str, str | Promise]]:
     return [(key, STATUS_LABELS[key]) for key in ProductStatus.values]
 
 
-def role_choices() -> list[tuple[str, str]]:
+def role_choices() -> list[tuple[str, str | Promise]]:
     return list(ROLE_LABELS.items())
 
 
@@ -87,9 +89,9 @@ SHIP_REJECT_LABELS = {
 }
 
 
-def order_status_choices() -> list[tuple[str, str]]:
+def order_status_choices() -> list[tuple[str, str | Promise]]:
     return [(key, ORDER_STATUS_LABELS[key]) for key in OrderStatus.values]
 
 
-def aftersale_status_choices() -> list[tuple[str, str]]:
+def aftersale_status_choices() -> list[tuple[str, str | Promise]]:
     return [(key, AFTERSALE_STATUS_LABELS[key]) for key in AfterSaleStatus.values]

@@ -11,10 +11,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from .audit import actor_describe, audit_record
 from .errors import Conflict
+
+# What a person reads for a status or an action: plain or lazily translated text.
+Labels = dict[str, str | Promise]
 
 
 class StateMachine:
@@ -87,4 +91,4 @@ class StateMachine:
         return queryset.filter(**{self.field: current}).update(**{self.field: to}, **fields)
 
 
-__all__ = ["StateMachine", "actor_describe"]
+__all__ = ["Labels", "StateMachine", "actor_describe"]

@@ -5,13 +5,12 @@ merchant console and the shopper's pages read the same words (neither shows a ra
 """
 
 import re
-from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from siyu.core.money import format_yuan
-from siyu.core.states import StateMachine
+from siyu.core.states import Labels, StateMachine
 
 from .models import AfterSaleKind, AfterSaleStatus, OrderStatus
 
@@ -27,7 +26,7 @@ ORDER_TRANSITIONS: dict[str, set[str]] = {
     S.CLOSED: set(),
 }
 
-ORDER_STATUS_LABELS: dict[str, Any] = {
+ORDER_STATUS_LABELS: Labels = {
     S.PENDING_PAYMENT: _("Pending payment"),
     S.PAID: _("Paid, to ship"),
     S.PARTIALLY_SHIPPED: _("Partially shipped"),
@@ -37,7 +36,7 @@ ORDER_STATUS_LABELS: dict[str, Any] = {
     S.CLOSED: _("Closed (refunded)"),
 }
 
-AFTERSALE_KIND_LABELS = {
+AFTERSALE_KIND_LABELS: Labels = {
     AfterSaleKind.REFUND_ONLY: _("Refund only"),
     AfterSaleKind.RETURN_REFUND: _("Return and refund"),
     AfterSaleKind.EXCHANGE: pgettext_lazy("after-sale kind", "Exchange"),
@@ -45,7 +44,7 @@ AFTERSALE_KIND_LABELS = {
 
 # `approved` (refund only) and `returned` (return and refund) are the two states in which a refund
 # waits for someone allowed to approve it (refunds.approve): the finance queue.
-AFTERSALE_STATUS_LABELS = {
+AFTERSALE_STATUS_LABELS: Labels = {
     A.REQUESTED: _("Requested"),
     A.APPROVED: _("Approved, refund awaiting finance"),
     A.AWAITING_RETURN: _("Awaiting return"),

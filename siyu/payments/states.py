@@ -2,13 +2,13 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from siyu.core.states import StateMachine
+from siyu.core.states import Labels, StateMachine
 
 from .models import PaymentStatus, RefundStatus
 
 P, R = PaymentStatus, RefundStatus
 
-PAYMENT_STATUS_LABELS = {
+PAYMENT_STATUS_LABELS: Labels = {
     P.CREATED: _("Waiting for the payer"),
     P.SUCCEEDED: _("Paid"),
     P.FAILED: _("Failed"),
@@ -26,7 +26,7 @@ PAYMENT_STATES = StateMachine(
     labels=PAYMENT_STATUS_LABELS,
 )
 
-REFUND_STATUS_LABELS = {
+REFUND_STATUS_LABELS: Labels = {
     R.PENDING: _("Pending"),
     R.SUCCEEDED: _("Refunded"),
     R.FAILED: _("Failed"),
@@ -38,7 +38,7 @@ REFUND_STATES = StateMachine(
     labels=REFUND_STATUS_LABELS,
 )
 
-PROVIDER_LABELS = {
+PROVIDER_LABELS: Labels = {
     "sandbox": _("Sandbox"),
     "wechatpay": _("WeChat Pay"),
     "alipay": _("Alipay"),
