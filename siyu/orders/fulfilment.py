@@ -111,15 +111,14 @@ def shipping_rows_parse(*, filename: str, content: bytes) -> list[dict]:
         "carrier": ("carrier", "快递公司", "物流公司"),
         "tracking": ("tracking", "tracking_number", "快递单号", "运单号", "物流单号"),
     }
-    columns = {}
-    for key, names in aliases.items():
-        columns[key] = next((i for i, h in enumerate(header) if h in names), None)
-    missing = [k for k, v in columns.items() if v is None]
+    found = {key: next((i for i, h in enumerate(header) if h in names), None) for key, names in aliases.items()}
+    missing = [k for k, v in found.items() if v is None]
     if missing:
         raise InvalidInput(
             _("The file needs columns for order number, carrier and tracking number."),
             detail={"missing_columns": missing},
         )
+    columns = {key: index for key, index in found.items() if index is not None}
     if len(rows) - 1 > MAX_BATCH_ROWS:
         raise InvalidInput(detail={"rows": f"at most {MAX_BATCH_ROWS}"})
     out = []
