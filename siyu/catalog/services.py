@@ -78,9 +78,9 @@ def category_create(
     parent = None
     if parent_id:
         parent = Category.objects.filter(shop=shop, pk=parent_id).first()
-        if parent is None:
-            errors["parent"] = "not found"
-        elif parent.parent_id is not None:
+        if parent is None:  # another shop's category is missing too, never a hint that it exists
+            raise NotFound(detail={"parent_id": parent_id})
+        if parent.parent_id is not None:
             errors["parent"] = "categories have two levels at most"
     if errors:
         raise InvalidInput(detail=errors)
@@ -177,7 +177,10 @@ def shipping_template_delete(*, actor: Actor, template: ShippingTemplate) -> Non
 
 
 def _product_fields(shop: Shop, data: dict, errors: dict) -> dict:
+    """The product's fields, cleaned; problems go into `errors`, except a category or shipping
+    template that is not this shop's, which raises NotFound naming the field."""
     clean: dict = {}
+    missing: dict = {}
     if "name" in data:
         clean["name"] = _text(data, "name", 60, errors, required=True)
     if "description" in data:
@@ -194,12 +197,14 @@ def _product_fields(shop: Shop, data: dict, errors: dict) -> dict:
         cid = data["category_id"] or None
         clean["category"] = Category.objects.filter(shop=shop, pk=cid).first() if cid else None
         if cid and clean["category"] is None:
-            errors["category_id"] = "not found"
+            missing["category_id"] = cid
     if "shipping_template_id" in data:
         tid = data["shipping_template_id"] or None
         clean["shipping_template"] = ShippingTemplate.objects.filter(shop=shop, pk=tid).first() if tid else None
         if tid and clean["shipping_template"] is None:
-            errors["shipping_template_id"] = "not found"
+            missing["shipping_template_id"] = tid
+    if missing:  # a referenced row that is not this shop's: 404, whatever else is wrong
+        raise NotFound(detail=missing)
     if "return_policy" in data:
         if data["return_policy"] not in ReturnPolicy.values:
             errors["return_policy"] = "unknown policy"
@@ -484,9 +489,13 @@ def featured_set(*, actor: Actor, shop: Shop, product_ids: list[str]) -> list[Pr
         raise InvalidInput(_("At most 8 featured products."), code="too_many_featured", detail={"max": MAX_FEATURED})
     products = {p.public_id: p for p in Product.objects.filter(shop=shop, public_id__in=ids)}
     missing = [i for i in ids if i not in products]
-    not_on_sale = [i for i in ids if i in products and products[i].status != ProductStatus.ON_SALE]
-    if missing or not_on_sale:
-        raise InvalidInput(detail={"missing": missing, "not_on_sale": not_on_sale})
+    if missing:
+        raise NotFound(detail={"product_ids": missing})
+    not_on_sale = [i for i in ids if products[i].status != ProductStatus.ON_SALE]
+    if not_on_sale:
+        raise Conflict(
+            _("Only products on sale can be featured."), code="not_on_sale", detail={"not_on_sale": not_on_sale}
+        )
     with transaction.atomic():
         Product.objects.filter(shop=shop, featured_position__isnull=False).update(featured_position=None)
         for position, pid in enumerate(ids, start=1):

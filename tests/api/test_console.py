@@ -139,7 +139,10 @@ def test_featured(api, shop):
     assert [p["name"] for p in put.json()] == ["二", "一"]
     assert [p["name"] for p in api.get(f"{C}/featured").json()] == ["二", "一"]
     refused = _json(api, "put", f"{C}/featured", {"product_ids": [draft.public_id]})
-    assert refused.status_code == 400 and refused.json()["detail"]["not_on_sale"] == [draft.public_id]
+    assert refused.status_code == 409 and refused.json()["detail"]["not_on_sale"] == [draft.public_id]
+    missing = _json(api, "put", f"{C}/featured", {"product_ids": [first.public_id, "nosuchproduct"]})
+    assert missing.status_code == 404 and missing.json()["detail"] == {"product_ids": ["nosuchproduct"]}
+    assert [p["name"] for p in api.get(f"{C}/featured").json()] == ["二", "一"]  # nothing changed
 
 
 def test_staff_list(api, shop, owner):

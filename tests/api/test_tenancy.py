@@ -76,11 +76,11 @@ def test_other_shops_token_works_on_its_own_address_and_sees_only_its_rows(clien
         assert response.json()["code"] == "not_found"
     # another shop's product cannot be featured or used as a category either
     featured = _json(client, "put", f"{OTHER_API}/console/featured", {"product_ids": [product.public_id]}, other_key)
-    assert featured.status_code == 400
+    assert featured.status_code == 404 and featured.json()["detail"] == {"product_ids": [product.public_id]}
     created = _json(
         client, "post", f"{OTHER_API}/console/products", {"name": "新品", "category_id": category.pk}, other_key
     )
-    assert created.status_code == 400 and created.json()["detail"] == {"category_id": "not found"}
+    assert created.status_code == 404 and created.json()["detail"] == {"category_id": category.pk}
     product.refresh_from_db()
     assert (product.name, product.status, product.skus.get().stock) == ("我的商品", "on_sale", 10)
     assert Category.objects.get(pk=category.pk).name == "我的分类"

@@ -4,7 +4,7 @@ from siyu.accounts.roles import SERVICE
 from siyu.catalog import services
 from siyu.catalog.models import Product, ProductStatus, Sku
 from siyu.catalog.shipping import shipping_fee
-from siyu.core.errors import Conflict, InvalidInput, PermissionDenied
+from siyu.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 from ..factories import CategoryFactory, ShippingTemplateFactory, image_upload, make_product, make_staff
 
@@ -19,6 +19,9 @@ def test_categories_have_two_levels_at_most(shop, owner):
     assert "two levels" in exc.value.detail["parent"]
     with pytest.raises(Conflict):
         services.category_create(actor=owner, shop=shop, name="坚果", parent_id=top.pk)
+    with pytest.raises(NotFound) as missing:  # a parent that is not this shop's is not found, naming the field
+        services.category_create(actor=owner, shop=shop, name="腰果", parent_id=top.pk + 1000)
+    assert missing.value.detail == {"parent_id": top.pk + 1000}
 
 
 def test_category_in_use_cannot_be_deleted(shop, owner):
@@ -90,8 +93,12 @@ def test_featured_at_most_eight_and_on_sale(shop, owner):
     with pytest.raises(InvalidInput):
         services.featured_set(actor=owner, shop=shop, product_ids=[p.public_id for p in products])
     draft = make_product(shop, status=ProductStatus.DRAFT)
-    with pytest.raises(InvalidInput):
+    with pytest.raises(Conflict) as not_on_sale:
         services.featured_set(actor=owner, shop=shop, product_ids=[draft.public_id])
+    assert not_on_sale.value.detail == {"not_on_sale": [draft.public_id]}
+    with pytest.raises(NotFound) as missing:
+        services.featured_set(actor=owner, shop=shop, product_ids=["nosuchproduct"])
+    assert missing.value.detail == {"product_ids": ["nosuchproduct"]}
     services.featured_set(actor=owner, shop=shop, product_ids=[p.public_id for p in products[:8]][::-1])
     assert list(
         Product.objects.filter(featured_position__isnull=False)
