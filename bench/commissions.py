@@ -7,7 +7,7 @@ were paid through a promoter's link, received six to seven weeks ago (past the l
 window, 30 days of quality claims, and the 7-day freeze, so every commission settles) and
 completed. The data is generated with bulk INSERT … SELECT statements straight into the tables,
 not through checkout: the bench measures commission, not order placement.
-  ours      distribution.commissions.commissions_accrue_bulk over every order (rates, commission
+  ours      distribution.commissions_bulk.commissions_accrue_bulk over every order (rates, commission
             rows, frozen ledger postings), then commissions_settle_bulk (frozen → available).
   baseline  the same commission, account and ledger rows, read back after our run (not timed),
             written again into the emptied tables by the bare driver (psycopg executemany, one
@@ -218,7 +218,7 @@ def written_tables() -> dict[str, str]:
 def ours(shop) -> dict:
     from django.utils import timezone
 
-    from siyu.distribution.commissions import commissions_accrue_bulk, commissions_settle_bulk
+    from siyu.distribution.commissions_bulk import commissions_accrue_bulk, commissions_settle_bulk
     from siyu.orders.models import Order
 
     order_ids = list(Order.objects.filter(shop=shop).values_list("pk", flat=True))

@@ -3,7 +3,7 @@
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
-from .commissions import commissions_settle_due
+from .commissions_bulk import commissions_settle_due
 from .flags import flags_scan_all
 
 

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from siyu.catalog.models import Category
 from siyu.distribution import handlers, ledger
-from siyu.distribution.commissions import commissions_accrue, commissions_accrue_bulk, commissions_settle_bulk
+from siyu.distribution.commissions import commissions_accrue
+from siyu.distribution.commissions_bulk import commissions_accrue_bulk, commissions_settle_bulk
 from siyu.distribution.models import Commission, CommissionRule, LedgerAccount, LedgerEntry, PromoterFlag
 from siyu.orders.models import Order
 

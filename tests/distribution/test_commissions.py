@@ -12,7 +12,8 @@ from siyu.core.events import event_dispatch
 from siyu.core.models import AuditEntry, OutboxEvent
 from siyu.distribution import commissions as commission_service
 from siyu.distribution import handlers, ledger
-from siyu.distribution.commissions import commissions_accrue, commissions_settle_due, settle_after_for
+from siyu.distribution.commissions import commissions_accrue, settle_after_for
+from siyu.distribution.commissions_bulk import commissions_settle_due
 from siyu.distribution.models import Commission, CommissionRule, LedgerEntry, PromoterFlag
 from siyu.orders.checkout import order_place
 from siyu.orders.models import AfterSaleStatus, Order, OrderStatus

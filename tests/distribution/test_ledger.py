@@ -29,7 +29,8 @@ from hypothesis.stateful import (
 
 from siyu.core.errors import Conflict, DomainError
 from siyu.distribution import ledger
-from siyu.distribution.commissions import commissions_accrue, commissions_reverse_for_refund, commissions_settle_due
+from siyu.distribution.commissions import commissions_accrue, commissions_reverse_for_refund
+from siyu.distribution.commissions_bulk import commissions_settle_due
 from siyu.distribution.models import Commission, DistributionSettings, LedgerAccount, LedgerEntry, Withdrawal
 from siyu.distribution.payouts import SandboxPayoutProvider
 from siyu.distribution.withdrawals import withdrawal_approve, withdrawal_pay, withdrawal_reject, withdrawal_request

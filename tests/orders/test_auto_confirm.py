@@ -10,7 +10,8 @@ from django.utils import timezone, translation
 
 from siyu.core.errors import Conflict
 from siyu.core.models import OutboxEvent
-from siyu.distribution.commissions import commissions_settle_due, settle_after_for
+from siyu.distribution.commissions import settle_after_for
+from siyu.distribution.commissions_bulk import commissions_settle_due
 from siyu.distribution.models import Commission
 from siyu.orders.fulfilment import order_ship
 from siyu.orders.lifecycle import order_confirm_receipt, orders_auto_confirm_due
