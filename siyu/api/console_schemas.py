@@ -1,14 +1,20 @@
 """What the merchant console sends and sees. All money is integer fen (`*_fen`)."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
 
-from .schemas import MAX_STOCK, Fen, Id, In, PageIn, media_url
+from siyu.catalog.models import MAX_FEATURED
+
+from .schemas import MAX_STOCK, NAME_PATTERN, Fen, Id, In, PageIn, media_url
 from .storefront_schemas import CategoryOut, ImageOut, ProductBaseOut, ReturnPolicyOut, ShopOut
 
 # --- shop and dashboard ------------------------------------------------------------------
+
+
+# The return policies a shop or product can have: ReturnPolicy's values (a test keeps them equal).
+ReturnPolicyName = Literal["no_reason_7d", "quality_only", "exchange_only", "no_returns"]
 
 
 class ConsoleShopOut(ShopOut):
@@ -17,11 +23,11 @@ class ConsoleShopOut(ShopOut):
 
 
 class ShopPatchIn(In):
-    name: str | None = Field(None, max_length=60)
+    name: str | None = Field(None, max_length=60, pattern=NAME_PATTERN)
     slogan: str | None = Field(None, max_length=120)
     audience: str | None = Field(None, max_length=200)
     description: str | None = Field(None, max_length=2000)
-    default_return_policy: str | None = Field(None, max_length=20)
+    default_return_policy: ReturnPolicyName | None = None
 
 
 class DashboardOut(Schema):
@@ -50,13 +56,13 @@ class ConsoleCategoryTreeOut(ConsoleCategoryOut):
 
 
 class CategoryIn(In):
-    name: str = Field(max_length=30)
+    name: str = Field(max_length=30, pattern=NAME_PATTERN)
     parent_id: Id | None = None
     position: int = Field(0, ge=0, le=100_000)
 
 
 class CategoryPatchIn(In):
-    name: str | None = Field(None, max_length=30)
+    name: str | None = Field(None, max_length=30, pattern=NAME_PATTERN)
     position: int | None = Field(None, ge=0, le=100_000)
     is_visible: bool | None = None
 
@@ -83,21 +89,25 @@ class ShippingTemplateOut(Schema):
         return obj.remote_surcharge
 
 
+# A province name as the services keep it (at most 10 characters once trimmed; blank ones are dropped).
+Province = Annotated[str, Field(max_length=10)]
+
+
 class ShippingTemplateIn(In):
-    name: str = Field(max_length=40)
+    name: str = Field(max_length=40, pattern=NAME_PATTERN)
     base_fee_fen: Fen = 0
     free_over_fen: Fen | None = None
     remote_surcharge_fen: Fen = 0
-    remote_provinces: list[str] | None = Field(None, max_length=34, description="Default: the usual remote list.")
+    remote_provinces: list[Province] | None = Field(None, max_length=34, description="Default: the usual remote list.")
     is_default: bool = False
 
 
 class ShippingTemplatePatchIn(In):
-    name: str | None = Field(None, max_length=40)
+    name: str | None = Field(None, max_length=40, pattern=NAME_PATTERN)
     base_fee_fen: Fen | None = None
     free_over_fen: Fen | None = None
     remote_surcharge_fen: Fen | None = None
-    remote_provinces: list[str] | None = Field(None, max_length=34)
+    remote_provinces: list[Province] | None = Field(None, max_length=34)
     is_default: bool | None = None
 
 
@@ -208,23 +218,26 @@ class ConsoleProductOut(Schema):
         return list(obj.skus.all())
 
 
+SellingPoint = Annotated[str, Field(max_length=30)]
+
+
 class _ProductFieldsIn(In):
     description: str | None = Field(None, max_length=5000)
-    selling_points: list[str] | None = Field(None, max_length=5)
-    category_id: Id | None = None
-    shipping_template_id: Id | None = None
-    return_policy: str | None = Field(None, max_length=20)
+    selling_points: list[SellingPoint] | None = Field(None, max_length=5)
+    category_id: Id | None = Field(None, description="One of this shop's categories (404 otherwise).")
+    shipping_template_id: Id | None = Field(None, description="One of this shop's templates (404 otherwise).")
+    return_policy: ReturnPolicyName | None = None
     consumption_cycle_days: int | None = Field(None, ge=1, le=3650)
 
 
 class ProductIn(_ProductFieldsIn):
-    name: str = Field(max_length=60)
+    name: str = Field(max_length=60, pattern=NAME_PATTERN)
     price_fen: Fen = 0
     stock: int = Field(0, ge=0, le=MAX_STOCK)
 
 
 class ProductPatchIn(_ProductFieldsIn):
-    name: str | None = Field(None, max_length=60)
+    name: str | None = Field(None, max_length=60, pattern=NAME_PATTERN)
 
 
 class ProductStatusIn(In):
@@ -266,7 +279,11 @@ class StockOut(Schema):
 
 
 class FeaturedIn(In):
-    product_ids: list[str] = Field(max_length=50, description="Product public ids in display order, at most 8.")
+    product_ids: list[str] = Field(
+        max_length=MAX_FEATURED,
+        description="Public ids of products on sale, in display order (404 for one that is not this shop's, "
+        "409 for one not on sale).",
+    )
 
 
 # --- staff and tokens --------------------------------------------------------------------

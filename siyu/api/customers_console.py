@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from ninja import File, Form, Query, Router, UploadedFile
 from ninja.responses import Status
 
-from siyu.core.errors import InvalidInput
+from siyu.accounts.selectors import staff_get
+from siyu.core.errors import InvalidInput, NotFound
 from siyu.core.permissions import require
 from siyu.customers import followups, importer, privacy, rfm, segments, social, tags
 from siyu.customers.selectors import (
@@ -44,9 +45,9 @@ from .customers_console_schemas import (
     NoteOut,
     RevealOut,
     RfmDistributionOut,
-    RulesIn,
     SegmentIn,
     SegmentOut,
+    SegmentRulesIn,
     SocialAccountIn,
     SocialAccountOut,
     SocialAccountPatchIn,
@@ -235,7 +236,7 @@ def segment_list(request):
 
 
 @router.post("/segments/preview", response={200: CountOut, **ERRORS})
-def segment_preview(request, data: RulesIn):
+def segment_preview(request, data: SegmentRulesIn):
     """How many customers the rules match now, without saving anything."""
     return {"count": segments.segment_preview_count(shop=request.shop, rules=data.rules)}
 
@@ -294,8 +295,18 @@ def social_accounts(request):
     }
 
 
+def _owner_of_this_shop(request, owner_id: int | None) -> None:
+    """A referenced staff member who is not this shop's is 404, naming the field."""
+    if owner_id is not None:
+        try:
+            staff_get(shop=request.shop, staff_id=owner_id)
+        except NotFound:
+            raise NotFound(detail={"owner_id": owner_id}) from None
+
+
 @router.post("/social-accounts", response={201: SocialAccountOut, **ERRORS})
 def social_account_add(request, data: SocialAccountIn):
+    _owner_of_this_shop(request, data.owner_id)
     account = social.social_account_save(actor=request.auth, shop=request.shop, data=data.dict())
     return Status(201, _account_out(social_account_for_staff(shop=request.shop, account_id=account.pk)))
 
@@ -303,6 +314,7 @@ def social_account_add(request, data: SocialAccountIn):
 @router.patch("/social-accounts/{account_id}", response={200: SocialAccountOut, **ERRORS})
 def social_account_update(request, account_id: Id, data: SocialAccountPatchIn):
     account = social_account_for_staff(shop=request.shop, account_id=account_id)
+    _owner_of_this_shop(request, data.owner_id)
     current = {k: getattr(account, k) for k in ("name", "kind", "handle", "capacity", "owner_id")}
     changes = data.dict(exclude_unset=True)
     social.social_account_save(

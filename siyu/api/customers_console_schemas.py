@@ -7,7 +7,8 @@ from typing import Any, Literal
 from ninja import Field, Schema
 from pydantic import field_validator
 
-from .schemas import Fen, Id, In, PageIn
+from .rules_schema import RulesIn, TagRulesIn
+from .schemas import NAME_PATTERN, Fen, Id, In, PageIn
 
 LifecycleFilter = Literal["", "prospect", "new", "active", "at_risk", "dormant", "lost"]
 SourceFilter = Literal["", "store", "taobao", "jd", "pdd", "import", "manual"]
@@ -258,16 +259,16 @@ class TagOut(Schema):
 
 
 class TagIn(In):
-    name: str = Field(min_length=1, max_length=20)
-    rules: Rules | None = Field(None, description="Segment-style rules for an automatic tag; null: manual.")
+    name: str = Field(min_length=1, max_length=20, pattern=NAME_PATTERN)
+    rules: TagRulesIn | None = Field(None, description="Segment rules for an automatic tag; null or {}: manual.")
 
 
-class RulesIn(In):
-    rules: Rules = Field(description='{"all": [...]} or {"any": [...]} of conditions {"field", "op", "value"}.')
+class SegmentRulesIn(In):
+    rules: RulesIn
 
 
-class SegmentIn(RulesIn):
-    name: str = Field(min_length=1, max_length=40)
+class SegmentIn(SegmentRulesIn):
+    name: str = Field(min_length=1, max_length=40, pattern=NAME_PATTERN)
 
 
 class SegmentOut(Schema):
@@ -334,7 +335,7 @@ class SocialAccountsOut(Schema):
 
 
 class SocialAccountIn(In):
-    name: str = Field(min_length=1, max_length=40)
+    name: str = Field(min_length=1, max_length=40, pattern=NAME_PATTERN)
     kind: Literal["wechat", "wecom"] = "wechat"
     handle: str = Field("", max_length=60)
     capacity: int = Field(5000, ge=1, le=100_000)
@@ -342,7 +343,7 @@ class SocialAccountIn(In):
 
 
 class SocialAccountPatchIn(In):
-    name: str | None = Field(None, min_length=1, max_length=40)
+    name: str | None = Field(None, min_length=1, max_length=40, pattern=NAME_PATTERN)
     kind: Literal["wechat", "wecom"] | None = None
     handle: str | None = Field(None, max_length=60)
     capacity: int | None = Field(None, ge=1, le=100_000)

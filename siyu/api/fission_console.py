@@ -12,7 +12,7 @@ from django.utils import timezone
 from ninja import Query, Router
 from ninja.responses import Status
 
-from siyu.catalog.selectors import sku_for_staff
+from siyu.catalog.selectors import product_for_staff, sku_for_staff
 from siyu.core.errors import NotFound
 from siyu.customers.selectors import customer_for_staff
 from siyu.distribution import flags, prices, trace, withdrawals
@@ -272,12 +272,19 @@ def trace_batches(request, q: Query[PageIn]):
 
 @router.post("/trace/batches", response={201: TraceBatchOut, **ERRORS})
 def trace_batch_create(request, data: TraceBatchIn):
-    """Generate `quantity` unique codes (one per physical item) for a product, optionally one SKU."""
+    """Generate `quantity` unique codes (one per physical item) for a product, optionally one SKU.
+    A product, or a SKU of it, that is not this shop's is 404."""
+    product = product_for_staff(shop=request.shop, public_id=data.product)
+    sku = None
+    if data.sku_id is not None:
+        sku = next((s for s in product.skus.all() if s.pk == data.sku_id), None)
+        if sku is None:
+            raise NotFound(detail={"sku_id": data.sku_id})
     batch = trace.trace_batch_create(
         actor=request.auth,
         shop=request.shop,
-        product=data.product,
-        sku=data.sku_id,
+        product=product,
+        sku=sku,
         name=data.name,
         quantity=data.quantity,
     )

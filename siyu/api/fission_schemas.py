@@ -7,8 +7,13 @@ from typing import Literal
 
 from django.urls import reverse
 from ninja import Field, Schema
+from pydantic import ConfigDict
 
-from .schemas import Fen, Id, In, PageIn
+from siyu.distribution.promoters import MAX_FREEZE_DAYS, MAX_RATE_BP, MAX_SECOND_TIER_RATE_BP, MAX_TIERS
+from siyu.distribution.trace import MAX_QUANTITY
+from siyu.referrals.rules import LIMITS as REFERRAL_LIMITS
+
+from .schemas import NAME_PATTERN, Fen, Id, In, PageIn
 
 Bp = Field(ge=0, le=10_000, description="Basis points: 100 = 1%.")
 
@@ -31,10 +36,14 @@ class ReferralSettingsOut(Schema):
 
 class ReferralSettingsIn(In):
     enabled: bool | None = None
-    window_days: int | None = Field(None, ge=0, le=100_000)
+    window_days: int | None = Field(None, ge=REFERRAL_LIMITS["window_days"][0], le=REFERRAL_LIMITS["window_days"][1])
     reward_kind: Literal["points", "credit"] | None = None
-    referrer_reward: int | None = Field(None, ge=0, le=100_000_000)
-    referee_reward: int | None = Field(None, ge=0, le=100_000_000)
+    referrer_reward: int | None = Field(
+        None, ge=REFERRAL_LIMITS["referrer_reward"][0], le=REFERRAL_LIMITS["referrer_reward"][1]
+    )
+    referee_reward: int | None = Field(
+        None, ge=REFERRAL_LIMITS["referee_reward"][0], le=REFERRAL_LIMITS["referee_reward"][1]
+    )
 
 
 class FissionPeriodIn(Schema):
@@ -401,10 +410,10 @@ class DistributionSettingsOut(Schema):
 
 class DistributionSettingsIn(In):
     enabled: bool | None = None
-    tiers: int | None = Field(None, ge=0, le=100, description="1 or 2; anything else is refused.")
-    default_rate_bp: int | None = Field(None, ge=0, le=100_000)
-    second_tier_rate_bp: int | None = Field(None, ge=0, le=100_000)
-    freeze_days: int | None = Field(None, ge=0, le=100_000)
+    tiers: int | None = Field(None, ge=1, le=MAX_TIERS, description="Commission tiers: 1, or 2 at most.")
+    default_rate_bp: int | None = Field(None, ge=0, le=MAX_RATE_BP)
+    second_tier_rate_bp: int | None = Field(None, ge=0, le=MAX_SECOND_TIER_RATE_BP)
+    freeze_days: int | None = Field(None, ge=0, le=MAX_FREEZE_DAYS)
     min_withdrawal_fen: Fen | None = None
     second_approval_over_fen: Fen | None = None
 
@@ -417,11 +426,38 @@ class CommissionRuleOut(Schema):
     rate_bp: int
 
 
+def _one_of_the_targets() -> list[dict]:
+    number = {"type": "integer"}
+    return [
+        {"required": [this], "properties": {this: number}, "not": {"required": [other], "properties": {other: number}}}
+        for this, other in (("product_id", "category_id"), ("category_id", "product_id"))
+    ]
+
+
 class CommissionRuleIn(In):
-    product_id: Id | None = None
-    category_id: Id | None = None
-    tier: int = Field(1, ge=0, le=100, description="1 or 2.")
-    rate_bp: int = Field(ge=0, le=100_000)
+    """Exactly one of product_id and category_id; a second-tier rate is capped lower than a first."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                {"oneOf": _one_of_the_targets()},
+                {
+                    "anyOf": [
+                        {"properties": {"tier": {"const": 1}, "rate_bp": {"maximum": MAX_RATE_BP}}},
+                        {
+                            "properties": {"tier": {"const": 2}, "rate_bp": {"maximum": MAX_SECOND_TIER_RATE_BP}},
+                            "required": ["tier"],
+                        },
+                    ]
+                },
+            ]
+        }
+    )
+
+    product_id: Id | None = Field(None, description="One of this shop's products (404 otherwise).")
+    category_id: Id | None = Field(None, description="One of this shop's categories (404 otherwise).")
+    tier: int = Field(1, ge=1, le=MAX_TIERS)
+    rate_bp: int = Field(ge=0, le=MAX_RATE_BP, description=f"Basis points; tier 2 at most {MAX_SECOND_TIER_RATE_BP}.")
 
 
 class PriceFloorOut(Schema):
@@ -441,10 +477,10 @@ class PriceFloorIn(In):
 
 
 class TraceBatchIn(In):
-    product: str = Field(max_length=16, description="The product's public id.")
+    product: str = Field(max_length=16, description="The product's public id (404 if not this shop's).")
     sku_id: Id | None = None
-    name: str = Field(max_length=40)
-    quantity: int = Field(ge=0, le=1_000_000, description="1 to 10,000 codes.")
+    name: str = Field(max_length=40, pattern=NAME_PATTERN)
+    quantity: int = Field(ge=1, le=MAX_QUANTITY, description="How many codes, one per item.")
 
 
 class TraceBatchOut(Schema):

@@ -10,6 +10,8 @@ from typing import Any
 
 from ninja import NinjaAPI
 
+from .rules_schema import COMPONENT_KEY, RULES_COMPONENTS
+
 # The same characters as `schemas.has_control_characters` (lone surrogates cannot be written in
 # a JSON Schema pattern; they are refused all the same).
 TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"
@@ -57,16 +59,42 @@ def _url_value_rules(schema: dict) -> dict:
     return schema
 
 
+def _named_parts_only(schema: dict, components: dict) -> None:
+    """A multipart body is read for its named parts only (files and form fields); say so, so that
+    nobody sends other parts (ninja's file-only bodies would otherwise be an open object)."""
+    ref = schema.get("$ref")
+    target = components.get(ref.rsplit("/", 1)[1], {}) if ref else schema
+    if target.get("type") == "object" and "properties" in target:
+        target.setdefault("additionalProperties", False)
+
+
+def _component_refs(node: Any) -> None:
+    """{COMPONENT_KEY: name} (see rules_schema) becomes {"$ref": "#/components/schemas/name"}."""
+    if isinstance(node, dict):
+        name = node.pop(COMPONENT_KEY, None)
+        if name is not None:
+            node["$ref"] = f"#/components/schemas/{name}"
+        for value in node.values():
+            _component_refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            _component_refs(value)
+
+
 def document_input_rules(doc: dict[str, Any]) -> dict[str, Any]:
-    components = doc.get("components", {}).get("schemas", {})
+    components = doc.setdefault("components", {}).setdefault("schemas", {})
+    components.update(RULES_COMPONENTS)  # the rules tree that `RulesIn` fields refer to
+    _component_refs(doc)
     seen: set[str] = set()
     for methods in doc.get("paths", {}).values():
         for operation in methods.values():
             for param in operation.get("parameters", []):
                 if param.get("in") in ("query", "path"):
                     param["schema"] = _url_value_rules(param.get("schema", {}))
-            for media in operation.get("requestBody", {}).get("content", {}).values():
+            for content_type, media in operation.get("requestBody", {}).get("content", {}).items():
                 _text_rules(media.get("schema", {}), components, seen)
+                if content_type == "multipart/form-data":
+                    _named_parts_only(media.get("schema", {}), components)
     return doc
 
 

@@ -17,7 +17,7 @@ from .orders_schemas import (
     ShipToOut,
     TimelineOut,
 )
-from .schemas import Fen, Id, In, PageIn
+from .schemas import MAX_STOCK, Fen, Id, In, PageIn
 
 # --- console -----------------------------------------------------------------------------
 
@@ -132,7 +132,14 @@ class ShipIn(In):
     carrier: str = Field(max_length=40)
     tracking_number: str = Field(max_length=40)
     lines: dict[int, int] | None = Field(
-        None, max_length=50, description="Order line id → units to ship; leave out to ship everything left."
+        None,
+        max_length=50,
+        description="Order line id → units to ship; leave out to ship everything left.",
+        # JSON keys are text: say that these are line ids, written as whole numbers.
+        json_schema_extra={
+            "propertyNames": {"pattern": "^[1-9][0-9]*$", "maxLength": 15},
+            "additionalProperties": {"type": "integer", "minimum": 1, "maximum": MAX_STOCK},
+        },
     )
 
 

@@ -14,7 +14,20 @@ MAX_FEN = 10_000_000_000
 MAX_STOCK = 10_000_000
 MAX_PAGE_SIZE = 100
 
+# The characters `has_control_characters` refuses (lone surrogates aside: a pattern cannot name them),
+# written so that JSON Schema, Python's re and pydantic's Rust engine all read them alike.
+CONTROL_CLASS = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f"
+# A name: text with at least one character that is not a space (the services strip names and
+# refuse blank ones), and like all text no control characters.
+NAME_PATTERN = f"^[^{CONTROL_CLASS}]*[^\\s{CONTROL_CLASS}][^{CONTROL_CLASS}]*$"
+
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# A mainland China mobile number, 11 ASCII digits (the length pins the pattern's end, so no engine's
+# reading of `$` before a trailing newline matters).
+Phone = Annotated[
+    str,
+    Field(min_length=11, max_length=11, pattern="^1[3-9][0-9]{9}", description="Mainland China mobile number."),
+]
 Fen = Annotated[int, Field(ge=0, le=MAX_FEN, description="Amount in fen (1/100 yuan), an integer.")]
 
 

@@ -17,6 +17,7 @@ from siyu.accounts.services import (
 )
 from siyu.accounts.sessions import shopper_session_start
 from siyu.catalog.selectors import categories_tree, product_for_shopper, products_featured, products_on_sale
+from siyu.core.errors import InvalidInput, NotAuthenticated
 from siyu.core.security import client_ip
 
 from .auth import shopper_auth
@@ -93,7 +94,13 @@ def auth_otp(request, data: OtpIn):
 
 @router.post("/auth/login", response={200: LoginOut, **ERRORS})
 def auth_login(request, data: LoginIn):
-    shopper = shopper_sign_in(phone=data.phone, code=data.code)
+    """A wrong or expired code is 401 otp_invalid: the request is well formed, the sign-in failed."""
+    try:
+        shopper = shopper_sign_in(phone=data.phone, code=data.code)
+    except InvalidInput as exc:
+        if exc.code != "otp_invalid":
+            raise
+        raise NotAuthenticated(exc.message, code=exc.code, detail=exc.detail) from None
     _token, key = token_issue(shop=request.shop, shopper=shopper, name="storefront login")
     # A new session key at sign-in, so a planted session cannot be taken over (fixation).
     shopper_session_start(session=request.session, shopper=shopper)

@@ -7,7 +7,7 @@ from ninja import Field, Schema
 
 from siyu.catalog.models import ProductStatus, ReturnPolicy
 
-from .schemas import Id, In, PageIn, media_url
+from .schemas import Id, In, PageIn, Phone, media_url
 
 _POLICY_LABELS = dict(ReturnPolicy.choices)
 
@@ -214,7 +214,7 @@ class ProductDetailOut(ProductCardOut):
 
 
 class OtpIn(In):
-    phone: str = Field(max_length=20, description="Mainland China mobile number.")
+    phone: Phone
 
 
 class OtpOut(Schema):
@@ -222,8 +222,8 @@ class OtpOut(Schema):
 
 
 class LoginIn(In):
-    phone: str = Field(max_length=20)
-    code: str = Field(max_length=10, description="The 6-digit code sent by SMS.")
+    phone: Phone
+    code: str = Field(min_length=6, max_length=6, pattern="^[0-9]{6}", description="The 6-digit code sent by SMS.")
 
 
 class MeOut(Schema):
@@ -247,7 +247,7 @@ class CsrfOut(Schema):
 
 class AddressIn(In):
     recipient: str = Field(max_length=40)
-    phone: str = Field(max_length=20)
+    phone: Phone
     province: str = Field(max_length=20)
     city: str = Field(max_length=30)
     district: str = Field(max_length=30)

@@ -32,7 +32,10 @@ def test_otp_login_flow_end_to_end(client, shop, django_capture_on_commit_callba
     code = _request_code(client, django_capture_on_commit_callbacks)
     wrong = "000000" if code != "000000" else "111111"
     refused = _post(client, f"{API}/storefront/auth/login", {"phone": PHONE, "code": wrong})
-    assert refused.status_code == 400 and refused.json()["code"] == "otp_invalid"
+    # a well-formed code that is wrong: the sign-in failed (401), the input was fine
+    assert refused.status_code == 401 and refused.json()["code"] == "otp_invalid"
+    malformed = _post(client, f"{API}/storefront/auth/login", {"phone": PHONE, "code": "12a456"})
+    assert malformed.status_code == 400 and malformed.json()["code"] == "invalid_input"
 
     response = _post(client, f"{API}/storefront/auth/login", {"phone": PHONE, "code": code})
     assert response.status_code == 200, response.content
@@ -55,7 +58,7 @@ def test_otp_login_flow_end_to_end(client, shop, django_capture_on_commit_callba
 
     # the code is single-use
     again = _post(client, f"{API}/storefront/auth/login", {"phone": PHONE, "code": code})
-    assert again.status_code == 400
+    assert again.status_code == 401
 
     assert _post(app, f"{API}/storefront/auth/logout", {}, **bearer(key)).status_code == 204
     assert app.get(f"{API}/storefront/me", headers=bearer(key)).status_code == 401
@@ -75,7 +78,7 @@ def test_too_many_wrong_codes_lock_the_challenge(client, shop, django_capture_on
     code = _request_code(client, django_capture_on_commit_callbacks)
     wrong = "000000" if code != "000000" else "111111"
     for _ in range(settings.SIYU_OTP_MAX_ATTEMPTS):
-        assert _post(client, f"{API}/storefront/auth/login", {"phone": PHONE, "code": wrong}).status_code == 400
+        assert _post(client, f"{API}/storefront/auth/login", {"phone": PHONE, "code": wrong}).status_code == 401
     locked = _post(client, f"{API}/storefront/auth/login", {"phone": PHONE, "code": code})
     assert locked.status_code == 429 and locked.json()["code"] == "otp_locked"
 
@@ -192,7 +195,7 @@ def test_address_crud(client, shop, shopper, shopper_key):
     changed = client.put(url, {**ADDRESS, "detail": "文二路 2 号"}, content_type="application/json", headers=headers)
     assert changed.status_code == 200 and changed.json()["detail"] == "文二路 2 号"
     bad = client.put(url, {**ADDRESS, "phone": "123"}, content_type="application/json", headers=headers)
-    assert bad.status_code == 400 and bad.json()["detail"] == {"phone": "invalid phone"}
+    assert bad.status_code == 400 and {e["loc"][-1] for e in bad.json()["detail"]["errors"]} == {"phone"}
     assert client.delete(f"{API}/storefront/me/addresses/{second['public_id']}", headers=headers).status_code == 204
     assert [a["is_default"] for a in client.get(f"{API}/storefront/me/addresses", headers=headers).json()] == [True]
 
