@@ -7,7 +7,8 @@ from typing import Literal
 
 from django.urls import reverse
 from ninja import Field, Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, JsonValue
+from pydantic.config import JsonDict
 
 from siyu.distribution.promoters import MAX_FREEZE_DAYS, MAX_RATE_BP, MAX_SECOND_TIER_RATE_BP, MAX_TIERS
 from siyu.distribution.trace import MAX_QUANTITY
@@ -426,8 +427,8 @@ class CommissionRuleOut(Schema):
     rate_bp: int
 
 
-def _one_of_the_targets() -> list[dict]:
-    number = {"type": "integer"}
+def _one_of_the_targets() -> list[JsonValue]:
+    number: JsonDict = {"type": "integer"}
     return [
         {"required": [this], "properties": {this: number}, "not": {"required": [other], "properties": {other: number}}}
         for this, other in (("product_id", "category_id"), ("category_id", "product_id"))
