@@ -12,6 +12,7 @@ from siyu.core.errors import Conflict, InvalidInput, NotFound
 from siyu.core.images import image_process
 from siyu.core.money import parse_yuan
 from siyu.core.permissions import Actor, actor_user, require
+from siyu.core.soldout import soldout_clear_on_commit
 from siyu.shops.models import Shop
 
 from .models import (
@@ -414,6 +415,7 @@ def sku_update_many(*, actor: Actor, product: Product, rows: list[dict]) -> list
         for sku, reason in repriced:
             price_guards_run(sku=sku, price=sku.price, override_reason=reason, actor=actor)
         Sku.objects.bulk_update(updates, ["price", "list_price", "cost_price", "stock", "code", "is_active"])
+        soldout_clear_on_commit(sku_ids=[s.pk for s in updates])  # stock or is_active may be back
         _refresh_prices(product)
         audit_record(
             shop_id=product.shop_id,
@@ -433,6 +435,8 @@ def sku_adjust_stock(*, actor: Actor, sku: Sku, delta: int, reason: str = "") ->
     changed = Sku.objects.filter(pk=sku.pk, stock__gte=max(0, -delta)).update(stock=F("stock") + delta)
     if not changed:
         raise Conflict(_("Not enough stock."), code="insufficient_stock", detail={"sku": sku.pk})
+    if delta > 0:
+        soldout_clear_on_commit(sku_ids=[sku.pk])
     audit_record(
         shop_id=sku.shop_id,
         actor=actor_user(actor),

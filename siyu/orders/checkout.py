@@ -10,21 +10,21 @@ from datetime import timedelta
 from typing import NamedTuple, ParamSpec
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from siyu.accounts.models import Address, Shopper
 from siyu.catalog.models import ProductStatus, ReturnPolicy, ShippingTemplate, Sku
 from siyu.catalog.shipping import shipping_fee
-from siyu.core.errors import Conflict, InvalidInput, NotFound
+from siyu.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from siyu.core.events import event_record
 from siyu.core.ids import public_id
+from siyu.core.soldout import soldout_any, soldout_mark
 from siyu.shops.models import Shop
 
 from .lifecycle import timeline_add
-from .models import CartLine, Order, OrderLine
+from .models import CartLine, Order, OrderLine, OrderTimeline
 from .pricing import Adjustment, adjustments_for
 
 MAX_QUANTITY = 999
@@ -52,6 +52,7 @@ class Quote:
     problems: dict = field(default_factory=dict)
     adjustments: list[Adjustment] = field(default_factory=list)
     points_used: int = 0
+    sold_out: list[int] = field(default_factory=list)  # SKUs seen at zero stock
 
     @property
     def total(self) -> int:
@@ -86,6 +87,7 @@ def order_quote(
         for s in Sku.objects.filter(shop=shop, pk__in=wanted).select_related("product", "product__shipping_template")
     }
     problems = {}
+    sold_out: list[int] = []
     lines = []
     for sku_id, quantity in wanted.items():
         sku = skus.get(sku_id)
@@ -93,6 +95,8 @@ def order_quote(
             problems[str(sku_id)] = "not for sale"
         elif sku.stock < quantity:
             problems[str(sku_id)] = f"only {sku.stock} left"
+            if sku.stock <= 0:
+                sold_out.append(sku_id)
         else:
             lines.append(QuoteLine(sku=sku, quantity=quantity))
     by_template: defaultdict[int | None, int] = defaultdict(int)  # None: products with no template
@@ -120,6 +124,7 @@ def order_quote(
         problems=problems,
         adjustments=adjustments,
         points_used=sum(a.points_used for a in adjustments),
+        sold_out=sold_out,
     )
 
 
@@ -152,12 +157,66 @@ def order_submit(
 
     Resubmitting the same idempotency key returns the order it made, with created=False.
     Anything price-like a client sends is never read: prices come from the SKUs, postage from the templates.
+
+    Locks: the SKU rows (pk order), each only from its decrement to the commit.
     """
     if not KEY_RE.match(str(idempotency_key or "")):
         raise InvalidInput(detail={"idempotency_key": "8-64 letters, digits, _ or -"})
-    existing = Order.objects.filter(shop=shop, shopper=shopper, idempotency_key=idempotency_key).first()
-    if existing is not None:
+    # The key is not looked up first: the order's unique (shop, shopper, key) constraint answers a
+    # resubmission at the INSERT, which saves a query on every first submission. A resubmission
+    # refused before the INSERT (sold out since, say) looks the key up then, on that rare path.
+    try:
+        address, quote = _checkout_ready(
+            shop=shop, shopper=shopper, items=items, address_id=address_id, note=note, options=options
+        )
+        if quote.needs_no_returns_confirmation and not confirm_no_returns:
+            raise InvalidInput(_("Please confirm that some items cannot be returned."), code="confirm_no_returns")
+    except DomainError:
+        existing = _made_with(shop=shop, shopper=shopper, idempotency_key=idempotency_key)
+        if existing is None:
+            raise
         return Submitted(existing, False)
+    order = _order_new(
+        shop=shop,
+        shopper=shopper,
+        quote=quote,
+        address=address,
+        idempotency_key=idempotency_key,
+        note=note,
+        ref_code=ref_code,
+        no_returns_confirmed=bool(confirm_no_returns and quote.needs_no_returns_confirmation),
+    )
+    try:
+        with transaction.atomic():
+            order.save(force_insert=True)
+            placed = _order_write_rest(order=order, quote=quote, shopper=shopper, from_cart=from_cart)
+    except IntegrityError:
+        # The key made an order before (or the same key was submitted twice at once).
+        existing = _made_with(shop=shop, shopper=shopper, idempotency_key=idempotency_key)
+        if existing is None:
+            raise
+        return Submitted(existing, False)
+    # The caller usually shows the new order at once: hand over what we already hold instead of
+    # making it read the order back (Django's own prefetch cache, keyed by relation name).
+    _prime(order, lines=placed.lines, timeline=[placed.timeline], shipments=[], after_sales=[])
+    return Submitted(order, True)
+
+
+def _made_with(*, shop: Shop, shopper: Shopper, idempotency_key: str) -> Order | None:
+    return Order.objects.filter(shop=shop, shopper=shopper, idempotency_key=idempotency_key).first()
+
+
+def _checkout_ready(*, shop: Shop, shopper: Shopper, items, address_id, note, options) -> tuple[Address, Quote]:
+    """Everything checked before the transaction: sold-out marks (no query), address, note, prices."""
+    wanted = _items_clean(items)
+    sold_out = soldout_any(sku_ids=wanted)
+    if sold_out:
+        # Answered as the database would answer it, from the cache (see siyu.core.soldout).
+        raise Conflict(
+            _("Some items cannot be bought now."),
+            code="items_unavailable",
+            detail={str(pk): "only 0 left" for pk in sold_out},
+        )
     address = Address.objects.filter(shop=shop, shopper=shopper, public_id=str(address_id or "")).first()
     if address is None:
         raise InvalidInput(_("Choose a shipping address."), detail={"address": "not found"})
@@ -165,89 +224,110 @@ def order_submit(
         raise InvalidInput(detail={"note": "at most 200 characters"})
     quote = order_quote(shop=shop, items=items, province=address.province, shopper=shopper, options=options)
     if quote.problems:
+        for pk in quote.sold_out:
+            soldout_mark(sku_id=pk)
         raise Conflict(_("Some items cannot be bought now."), code="items_unavailable", detail=quote.problems)
-    if quote.needs_no_returns_confirmation and not confirm_no_returns:
-        raise InvalidInput(_("Please confirm that some items cannot be returned."), code="confirm_no_returns")
+    return address, quote
+
+
+def _order_new(
+    *,
+    shop: Shop,
+    shopper: Shopper,
+    quote: Quote,
+    address: Address,
+    idempotency_key: str,
+    note,
+    ref_code,
+    no_returns_confirmed: bool,
+) -> Order:
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            order = Order.objects.create(
+    return Order(
+        shop=shop,
+        public_id=public_id(16),
+        number=_order_number(),
+        shopper=shopper,
+        idempotency_key=idempotency_key,
+        subtotal=quote.subtotal,
+        shipping_fee=quote.shipping_fee,
+        discount=quote.discount,
+        points_used=quote.points_used,
+        adjustments=[{"kind": a.kind, "label": a.label, "amount": a.amount} for a in quote.adjustments],
+        total=quote.total,
+        recipient=address.recipient,
+        phone=address.phone,
+        province=address.province,
+        city=address.city,
+        district=address.district,
+        address_detail=address.detail,
+        note=str(note or "").strip(),
+        ref_code=str(ref_code or "")[:12],
+        no_returns_confirmed=no_returns_confirmed,
+        pay_deadline=now + timedelta(minutes=settings.SIYU_ORDER_PAY_MINUTES),
+    )
+
+
+class _Placed(NamedTuple):
+    lines: list[OrderLine]
+    timeline: OrderTimeline
+
+
+def _order_write_rest(*, order: Order, quote: Quote, shopper: Shopper, from_cart: bool) -> _Placed:
+    """The order's lines, timeline row and `order.placed` event, then the stock: inside the order's
+    transaction. Any refusal (stock, a subscriber's check) rolls the whole order back."""
+    shop = order.shop
+    lines = OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order,
                 shop=shop,
-                public_id=public_id(16),
-                number=_order_number(),
-                shopper=shopper,
-                idempotency_key=idempotency_key,
-                subtotal=quote.subtotal,
-                shipping_fee=quote.shipping_fee,
-                discount=quote.discount,
-                points_used=quote.points_used,
-                adjustments=[{"kind": a.kind, "label": a.label, "amount": a.amount} for a in quote.adjustments],
-                total=quote.total,
-                recipient=address.recipient,
-                phone=address.phone,
-                province=address.province,
-                city=address.city,
-                district=address.district,
-                address_detail=address.detail,
-                note=str(note or "").strip(),
-                ref_code=str(ref_code or "")[:12],
-                no_returns_confirmed=bool(confirm_no_returns and quote.needs_no_returns_confirmation),
-                pay_deadline=now + timedelta(minutes=settings.SIYU_ORDER_PAY_MINUTES),
+                sku=ln.sku,
+                product=ln.sku.product,
+                product_name=ln.sku.product.name,
+                sku_label=ln.sku.label,
+                image=ln.sku.product.main_thumb.name or "",
+                unit_price=ln.sku.price,
+                quantity=ln.quantity,
+                line_total=ln.line_total,
+                return_policy=ln.sku.product.return_policy,
             )
-            lines = OrderLine.objects.bulk_create(
-                [
-                    OrderLine(
-                        order=order,
-                        shop=shop,
-                        sku=ln.sku,
-                        product=ln.sku.product,
-                        product_name=ln.sku.product.name,
-                        sku_label=ln.sku.label,
-                        image=ln.sku.product.main_thumb.name or "",
-                        unit_price=ln.sku.price,
-                        quantity=ln.quantity,
-                        line_total=ln.line_total,
-                        return_policy=ln.sku.product.return_policy,
-                    )
-                    for ln in quote.lines
-                ]
+            for ln in quote.lines
+        ]
+    )
+    placed = timeline_add(order=order, actor=shopper, action="place", to_status=order.status)
+    event_record(
+        topic="order.placed",
+        shop_id=shop.pk,
+        payload={"order": order.pk, "total": order.total, "shopper": shopper.pk, "points_used": quote.points_used},
+    )
+    if from_cart:
+        CartLine.objects.filter(shop=shop, shopper=shopper, sku_id__in=[ln.sku.pk for ln in quote.lines]).delete()
+    # The stock rows are hot under a rush: decrement them last, so their locks are held
+    # only from here to the commit.
+    for line in sorted(quote.lines, key=lambda ln: ln.sku.pk):
+        left = _stock_take(sku_id=line.sku.pk, quantity=line.quantity)
+        if left is None:
+            if line.quantity == 1:  # not even one left: sold out (a bigger quantity may still fit)
+                soldout_mark(sku_id=line.sku.pk)
+            raise Conflict(
+                _("Sold out while you were checking out."), code="insufficient_stock", detail={"sku": line.sku.pk}
             )
-            placed = timeline_add(order=order, actor=shopper, action="place", to_status=order.status)
-            event_record(
-                topic="order.placed",
-                shop_id=shop.pk,
-                payload={
-                    "order": order.pk,
-                    "total": order.total,
-                    "shopper": shopper.pk,
-                    "points_used": quote.points_used,
-                },
-            )
-            if from_cart:
-                CartLine.objects.filter(
-                    shop=shop, shopper=shopper, sku_id__in=[ln.sku.pk for ln in quote.lines]
-                ).delete()
-            # The stock rows are hot under a rush: decrement them last, so their locks are held
-            # only from here to the commit. Any refusal rolls the whole order back.
-            for line in sorted(quote.lines, key=lambda ln: ln.sku.pk):
-                if not Sku.objects.filter(pk=line.sku.pk, stock__gte=line.quantity, is_active=True).update(
-                    stock=F("stock") - line.quantity
-                ):
-                    raise Conflict(
-                        _("Sold out while you were checking out."),
-                        code="insufficient_stock",
-                        detail={"sku": line.sku.pk},
-                    )
-    except IntegrityError:
-        # The same key was submitted twice at once: the other submission made the order.
-        existing = Order.objects.filter(shop=shop, shopper=shopper, idempotency_key=idempotency_key).first()
-        if existing is None:
-            raise
-        return Submitted(existing, False)
-    # The caller usually shows the new order at once: hand over what we already hold instead of
-    # making it read the order back (Django's own prefetch cache, keyed by relation name).
-    _prime(order, lines=lines, timeline=[placed], shipments=[], after_sales=[])
-    return Submitted(order, True)
+        if left == 0:
+            transaction.on_commit(functools.partial(soldout_mark, sku_id=line.sku.pk))
+    return _Placed(lines, placed)
+
+
+_STOCK_TAKE = "UPDATE catalog_sku SET stock = stock - %s WHERE id = %s AND stock >= %s AND is_active RETURNING stock"
+
+
+def _stock_take(*, sku_id: int, quantity: int) -> int | None:
+    """One conditional decrement; the stock left, or None if there was not enough. Raw SQL for
+    its RETURNING (the ORM's update() cannot say what is left), which tells us the SKU sold out
+    without another read."""
+    with connection.cursor() as cursor:
+        cursor.execute(_STOCK_TAKE, [quantity, sku_id, quantity])
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 def _order_only(submit: Callable[P, Submitted]) -> Callable[P, Order]:

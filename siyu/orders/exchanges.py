@@ -28,6 +28,7 @@ from siyu.catalog.models import Sku
 from siyu.core import locks
 from siyu.core.errors import Conflict, InvalidInput, NotFound
 from siyu.core.permissions import Actor, require
+from siyu.core.soldout import soldout_clear_on_commit
 from siyu.shops.models import Shop
 
 from .aftersales import sale_lock, sale_of_shop
@@ -79,6 +80,7 @@ def _take_replacement(*, order: Order, sale: AfterSale, actor, restock_sku_id: i
     for pk in pks:
         if pk == restock_sku_id:
             Sku.objects.filter(pk=pk).update(stock=F("stock") + quantity)
+            soldout_clear_on_commit(sku_ids=[pk])
         if pk == sku.pk:
             # The one conditional UPDATE: never below zero, never two exchanges for one unit.
             taken = bool(Sku.objects.filter(pk=pk, stock__gte=quantity).update(stock=F("stock") - quantity))

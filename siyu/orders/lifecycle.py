@@ -18,6 +18,7 @@ from siyu.catalog.models import Sku
 from siyu.core import locks
 from siyu.core.errors import Conflict, NotFound
 from siyu.core.events import event_record
+from siyu.core.soldout import soldout_clear_on_commit
 
 from .models import Order, OrderStatus, OrderTimeline
 from .states import OPEN as AFTERSALE_OPEN
@@ -93,6 +94,7 @@ def stock_release(*, order: Order) -> None:
     locks.note_update(rank=locks.STOCK, table=Sku._meta.db_table, pks=[ln.sku_id for ln in lines])
     for line in lines:
         Sku.objects.filter(pk=line.sku_id).update(stock=F("stock") + line.quantity)
+    soldout_clear_on_commit(sku_ids=[ln.sku_id for ln in lines])
     order.stock_released = True
     order.save(update_fields=["stock_released"])
 

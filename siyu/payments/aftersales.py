@@ -37,6 +37,7 @@ from siyu.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from siyu.core.ids import public_id as new_public_id
 from siyu.core.images import image_process
 from siyu.core.permissions import Actor, require
+from siyu.core.soldout import soldout_clear_on_commit
 from siyu.orders.aftersales import (
     MAX_PHOTOS,
     OPEN,
@@ -297,6 +298,7 @@ def aftersale_receive_return(*, actor: Actor, shop: Shop, public_id: str) -> Aft
         sku_id = sale.line.sku_id
         locks.note_update(rank=locks.STOCK, table=Sku._meta.db_table, pks=[sku_id])
         Sku.objects.filter(pk=sku_id).update(stock=F("stock") + sale.quantity)
+        soldout_clear_on_commit(sku_ids=[sku_id])
     if pays:
         sale.refresh_from_db()
     return sale

@@ -196,3 +196,25 @@ def test_console_parity_lists(api, shop, owner, n, django_assert_num_queries, dj
     with django_assert_num_queries(SHOP + TOKEN + 1 + PAGE):  # the promoter filter checks the promoter is ours
         response = api.get(f"{API}/console/commissions?limit=100&promoter={w.promoter.pk}&status=frozen")
     assert response.json()["count"] == 1
+
+
+@pytest.mark.parametrize("n", [1, 5])
+def test_storefront_checkout(client, shop, shopper, shopper_key, address, n, django_assert_num_queries):
+    """One API order, whatever its number of lines: token and shopper (one query), address, SKUs
+    with product and template, member level; then in the transaction (BEGIN/COMMIT, here a
+    savepoint) the order, its lines, timeline row, outbox event, the price-floor check and one
+    stock UPDATE per SKU. No idempotency read: the unique key answers a resubmission."""
+    import json
+    import secrets
+
+    skus = [make_product(shop, name=f"商品{i}", stock=10).skus.get() for i in range(n)]
+    body = json.dumps({"items": [{"sku": s.pk, "quantity": 1} for s in skus], "address_id": address.public_id})
+    with django_assert_num_queries(SHOP + TOKEN + 3 + 2 + 5 + n):
+        response = client.post(
+            f"{API}/storefront/orders",
+            body,
+            content_type="application/json",
+            headers={**bearer(shopper_key), "Idempotency-Key": secrets.token_hex(8)},
+        )
+    assert response.status_code == 201, response.content
+    assert len(response.json()["lines"]) == n
