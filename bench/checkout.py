@@ -38,6 +38,8 @@ CLIENTS = int(os.environ.get("BENCH_CLIENTS", "24"))
 STOCK = int(os.environ.get("BENCH_STOCK", "1200"))
 ATTEMPTS = int(STOCK * 1.25)  # more buyers than units: the surplus must all be refused
 WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "4"))
+RUSH_BUYERS = int(os.environ.get("BENCH_RUSH_BUYERS", "500"))  # all at once, for RUSH_STOCK units
+RUSH_STOCK = int(os.environ.get("BENCH_RUSH_STOCK", "100"))
 
 
 def free_port() -> int:
@@ -307,15 +309,61 @@ def stop_server(server: subprocess.Popen) -> None:
             continue
 
 
-def run_api(sku, buyers) -> tuple[float, list[float], int]:
-    """Our path: real HTTP clients against gunicorn; the server is stopped whatever happens."""
+def run_rush(sku_id: int, buyers: list[dict]) -> tuple[list[float], int]:
+    """RUSH_BUYERS buyers at once, one attempt each, for RUSH_STOCK units: every answer's latency
+    (bought or refused), and how many bought."""
+    gate = threading.Barrier(RUSH_BUYERS)
+    latencies: list[float] = []
+    bought: list[int] = []
+    errors: list[BaseException] = []
+    factory = http_session(sku_id, buyers)
+
+    def buyer(idx):
+        try:
+            attempt = factory(idx)
+        except BaseException as exc:  # noqa: BLE001 - re-raised by the main thread
+            errors.append(exc)
+            attempt = None
+        gate.wait()
+        if attempt is None:
+            return
+        t0 = time.perf_counter()
+        try:
+            ok = attempt()
+        except BaseException as exc:  # noqa: BLE001 - as above
+            errors.append(exc)
+            return
+        latencies.append(time.perf_counter() - t0)
+        if ok:
+            bought.append(idx)
+
+    threads = [threading.Thread(target=buyer, args=(i,)) for i in range(RUSH_BUYERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return latencies, len(bought)
+
+
+def run_api(sku, buyers) -> tuple[tuple[float, list[float], int], tuple[list[float], int]]:
+    """Our path: real HTTP clients against the server, then a rush on the same server; the server
+    is stopped whatever happens."""
     import tempfile
 
     with tempfile.TemporaryFile("w+") as log:
         server = start_server(log)
         try:
             wait_port(PORT, server)
-            return run_clients(CLIENTS, ATTEMPTS, http_session(sku.pk, buyers))
+            steady = run_clients(CLIENTS, ATTEMPTS, http_session(sku.pk, buyers))
+            from siyu.catalog.models import Sku
+
+            Sku.objects.filter(pk=sku.pk).update(stock=RUSH_STOCK)
+            # A restock through the back door: the server's sold-out mark must go too. Redis is
+            # not used by the bench, so the mark lives in each worker and expires on its own.
+            time.sleep(6)
+            return steady, run_rush(sku.pk, buyers)
         except BaseException:
             log.seek(0)
             sys.stderr.write(log.read()[-4000:])
@@ -345,18 +393,22 @@ def measure() -> str:
     inserts = raw_inserts(shop.pk, sku.pk, sku.product_id)  # before timing: a drifted schema stops us here
     qpo = queries_per_order(sku, buyers[0])
     reset(sku)
-    ours = run_api(sku, buyers)
-    sold = Order.objects.filter(shop=shop).count()
+    ours, (rush, rush_sold) = run_api(sku, buyers)
+    sold = Order.objects.filter(shop=shop).count() - rush_sold
     stock_left = Sku.objects.get(pk=sku.pk).stock
-    oversold = max(0, sold - STOCK) + max(0, -stock_left)
+    oversold = max(0, sold - STOCK) + max(0, rush_sold - RUSH_STOCK) + max(0, -stock_left)
     ours_rate = report("api", *ours)
+    print(
+        f"rush: {RUSH_BUYERS} buyers at once for {RUSH_STOCK} units, {rush_sold} bought; "
+        f"rush_p50_ms={percentile(rush, 50) * 1000:.0f} rush_p99_ms={percentile(rush, 99) * 1000:.0f}"
+    )
 
     reset(sku)
     raw = run_clients(CLIENTS, ATTEMPTS, raw_session(inserts, sku.pk, buyers))
     raw_rate = report("raw db", *raw)
     raw_oversold = max(0, Order.objects.count() - STOCK)
     print(
-        f"sold {sold} of {STOCK} (stock left {stock_left}); raw oversold {raw_oversold}; "
+        f"sold {sold} of {STOCK} (rush stock left {stock_left}); raw oversold {raw_oversold}; "
         f"SQL queries per API order: {qpo}"
     )
     if not (sold and raw_rate):

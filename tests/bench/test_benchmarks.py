@@ -65,21 +65,23 @@ def pg_bench_env(tmp_path, request):
 @needs_postgresql
 def test_checkout_bench(pg_bench_env):
     env = {**pg_bench_env, "BENCH_CLIENTS": "4", "BENCH_STOCK": "40", "BENCH_WEB_WORKERS": "2", "BENCH_PORT": ""}
+    env.update({"BENCH_RUSH_BUYERS": "20", "BENCH_RUSH_STOCK": "5"})
     summary, out = run_bench("checkout.py", env)
     assert set(summary) == {"checkout_vs_raw_db", "oversold", "queries_per_order"}
     assert summary["oversold"] == 0
     assert summary["checkout_vs_raw_db"] > 0
     assert 0 < summary["queries_per_order"] < 40
-    assert "sold 40 of 40 (stock left 0); raw oversold 0" in out
+    assert "sold 40 of 40 (rush stock left 0); raw oversold 0" in out
+    assert "rush: 20 buyers at once for 5 units, 5 bought; rush_p50_ms=" in out
 
 
 @needs_postgresql
 def test_customers_bench_on_postgresql(pg_bench_env):
     env = {**pg_bench_env, "BENCH_CUSTOMERS": "150", "BENCH_ORDERS": "400", "BENCH_DATABASES": "postgresql"}
     summary, out = run_bench("customers.py", env)
-    assert set(summary) == {"import_vs_bulk_insert", "segment_vs_raw_sql"}
+    assert list(summary) == ["import_vs_bulk_insert", "segment_vs_raw_sql", "import_peak_rss_mb"]
     assert all(value > 0 for value in summary.values())
-    assert "postgresql:" in out and "checks: all passed" in out
+    assert "postgresql:" in out and "checks: all passed" in out and "peak RSS of the importing process" in out
 
 
 @sqlite_pass
@@ -89,7 +91,7 @@ def test_customers_bench_on_sqlite(tmp_path):
     env = {"BENCH_CUSTOMERS": "150", "BENCH_ORDERS": "400", "BENCH_DATABASES": "sqlite"}
     env["DATABASE_URL"] = "postgresql://nobody@127.0.0.1:9/no_such_database"
     summary, out = run_bench("customers.py", env)
-    assert set(summary) == {"import_vs_bulk_insert", "segment_vs_raw_sql"}
+    assert list(summary) == ["import_vs_bulk_insert", "segment_vs_raw_sql", "import_peak_rss_mb"]
     assert all(value > 0 for value in summary.values())
     assert "sqlite:" in out and "checks: all passed" in out
 
@@ -101,3 +103,17 @@ def test_commissions_bench(pg_bench_env):
     assert set(summary) == {"commission_vs_bulk_insert"}
     assert summary["commission_vs_bulk_insert"] > 0
     assert "checks: all passed" in out
+
+
+@needs_postgresql
+def test_load_bench(pg_bench_env):
+    """The shopper mix at a smoke size: a few shoppers for a few seconds, and not one failed request."""
+    env = {**pg_bench_env, "BENCH_SECONDS": "6", "BENCH_USERS": "3", "BENCH_SPAWN_RATE": "3"}
+    env.update({"BENCH_PRODUCTS": "20", "BENCH_WEB_WORKERS": "1", "BENCH_WEB_THREADS": "2", "BENCH_PORT": ""})
+    summary, out = run_bench("load_runner.py", env)
+    assert list(summary) == ["mix_rps", "p95_ms", "errors"]
+    assert summary["errors"] == 0
+    assert summary["mix_rps"] > 0 and summary["p95_ms"] > 0
+    for kind in ("browse home", "browse category", "browse product", "cart add", "checkout"):
+        assert kind in out
+    assert "web worker RSS MB before=" in out
