@@ -15,6 +15,15 @@ def _fresh_cache():
     yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _redis_cleanup():
+    """With SIYU_TEST_REDIS_URL: this run's keys and queue leave the shared Redis database at the end."""
+    yield
+    from .scale.redis_cache import redis_test_cleanup
+
+    redis_test_cleanup()
+
+
 @pytest.fixture
 def shop(db):
     return ShopFactory(slug="main", name="私域优选", is_default=True)

@@ -1,5 +1,7 @@
-"""Tests: SQLite by default, PostgreSQL when SIYU_TEST_DATABASE_URL is set."""
+"""Tests: SQLite by default, PostgreSQL when SIYU_TEST_DATABASE_URL is set; the cache, sessions and
+task queue in local memory, or on Redis when SIYU_TEST_REDIS_URL is set."""
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -34,3 +36,23 @@ CACHES = {
 HUEY = {**HUEY, "huey_class": "huey.MemoryHuey", "immediate": True}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SIYU_SHOP_CACHE_SECONDS = 0
+
+# With SIYU_TEST_REDIS_URL (`make test`'s Redis pass) the cache, the sessions' cache and the task queue
+# are on Redis, as in a scaled deployment; tasks still run at once, in the test, but are serialised
+# through Redis storage (immediate_use_memory off). Keys and queue carry this process's id, because
+# several runs may share one Redis database; PrefixedRedisCache.clear() removes only its own keys.
+SIYU_TEST_REDIS_URL = env_str("SIYU_TEST_REDIS_URL")
+if SIYU_TEST_REDIS_URL:
+    _prefix = f"siyu-test-{os.getpid()}"
+    _redis = {"BACKEND": "tests.scale.redis_cache.PrefixedRedisCache", "LOCATION": SIYU_TEST_REDIS_URL}
+    CACHES = {
+        "default": {**_redis, "KEY_PREFIX": _prefix},
+        "sessions": {**_redis, "KEY_PREFIX": _prefix + "-sessions"},
+    }
+    HUEY = {
+        "huey_class": "huey.RedisHuey",
+        "name": _prefix,
+        "url": SIYU_TEST_REDIS_URL,
+        "immediate": True,
+        "immediate_use_memory": False,
+    }
