@@ -47,6 +47,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "siyu.core.request_id.RequestIdMiddleware",
+    "siyu.core.db_router.ReadYourWritesMiddleware",  # before sessions: a session saved counts as a write
     "django.middleware.security.SecurityMiddleware",
     "siyu.core.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -99,6 +100,19 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Read replicas (PostgreSQL streaming standbys of DATABASE_URL), comma-separated. List pages,
+# analytics, exports and the worker's reports read from them (siyu.core.db_router.replica_reads);
+# a caller who wrote stays on the primary for SIYU_REPLICA_STICKY_SECONDS. Never migrated.
+DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS")
+SIYU_REPLICA_ALIASES: list[str] = []
+for _number, _replica_url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    DATABASES[f"replica{_number}"] = {
+        **dj_database_url.parse(_replica_url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60)),
+        "TEST": {"MIRROR": "default"},  # a test run never creates a database of its own there
+    }
+    SIYU_REPLICA_ALIASES.append(f"replica{_number}")
+SIYU_REPLICA_STICKY_SECONDS = env_int("SIYU_REPLICA_STICKY_SECONDS", 10)
+DATABASE_ROUTERS = ["siyu.core.db_router.ReplicaRouter"]
 
 # --- cache and task queue --------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")

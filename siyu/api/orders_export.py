@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import pgettext
 
 from siyu.core.crypto import mask_phone
+from siyu.core.db_router import replica_reads, replica_reads_iter
 from siyu.core.money import format_yuan
 from siyu.core.spreadsheets import safe_cell
 from siyu.orders.models import Order, OrderStatus
@@ -106,13 +107,14 @@ def _filename(ext: str) -> str:
 
 
 def orders_csv_response(queryset, *, reveal: bool) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(
-        _csv_stream(queryset, translation.get_language(), reveal), content_type="text/csv; charset=utf-8"
-    )
+    # The rows are read while the response streams, after the view has returned: the scope goes with them.
+    rows = replica_reads_iter(_csv_stream(queryset, translation.get_language(), reveal))
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_filename("csv")}"'
     return response
 
 
+@replica_reads()
 def orders_xlsx_response(queryset, *, reveal: bool) -> HttpResponse:
     from openpyxl import Workbook
 

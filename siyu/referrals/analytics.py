@@ -20,12 +20,13 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import connection
+from django.db import connections, router
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
 
 from siyu.accounts.models import Shopper, StaffMember
+from siyu.core.db_router import replica_reads
 from siyu.customers.models import Customer
 from siyu.orders.models import Order
 from siyu.shops.models import Shop
@@ -78,6 +79,7 @@ def _net():
     return Coalesce(Sum(F("paid_amount") - F("refunded_amount")), 0)
 
 
+@replica_reads()
 def referral_funnel(*, shop: Shop, start: datetime | None = None, end: datetime | None = None) -> dict:
     """invites → visits → sign-ups → first orders → referred revenue (fen). Four queries."""
     visits = ShareVisit.objects.filter(Q(shop=shop) & _in("at", start, end)).aggregate(
@@ -95,6 +97,7 @@ def _ratio(numerator: int, denominator: int) -> Decimal | None:
     return (Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+@replica_reads()
 def referral_k_factor(
     *, shop: Shop, start: datetime | None = None, end: datetime | None = None, period: str = "month"
 ) -> list[dict]:
@@ -128,6 +131,7 @@ def referral_k_factor(
     return out
 
 
+@replica_reads()
 def referral_new_customer_share(*, shop: Shop, start: datetime | None = None, end: datetime | None = None) -> dict:
     """How many of the period's new customers came by referral. Two queries."""
     new = (
@@ -160,6 +164,7 @@ def _names(shopper_ids, staff_ids) -> dict:
     return names
 
 
+@replica_reads()
 def referral_top_referrers(
     *, shop: Shop, start: datetime | None = None, end: datetime | None = None, limit: int = 10
 ) -> list[TopReferrer]:
@@ -211,12 +216,15 @@ SELECT referee_id, referrer_id, depth FROM tree ORDER BY depth, referee_id LIMIT
 
 
 def _tree_rows(shop: Shop, root_column: str, root_id: int, depth: int) -> list[tuple]:
+    # Raw SQL bypasses the router: ask it which database a read of bindings should use now.
+    connection = connections[router.db_for_read(ReferralBinding)]
     sql = _TREE_SQL.format(table=connection.ops.quote_name(ReferralBinding._meta.db_table), anchor=f"b.{root_column}")
     with connection.cursor() as cursor:
         cursor.execute(sql, [shop.pk, root_id, shop.pk, depth, MAX_TREE_NODES])
         return cursor.fetchall()
 
 
+@replica_reads()
 def referral_tree(
     *, shop: Shop, customer: Customer | None = None, staff: StaffMember | None = None, depth: int = 3
 ) -> list[dict]:
@@ -262,6 +270,7 @@ def referral_tree(
     return roots
 
 
+@replica_reads()
 def fission_overview(*, shop: Shop, start: datetime | None = None, end: datetime | None = None) -> dict:
     """Everything the console's fission page shows for one period."""
     return {

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from siyu.accounts.selectors import staff_list
+from siyu.core.db_router import replica_reads
 from siyu.core.errors import DomainError
 from siyu.customers import followups, privacy, social, tags
 from siyu.customers.selectors import (
@@ -65,6 +66,7 @@ def customer_row(c) -> dict:
 
 
 @staff_required(perm="customers.view")
+@replica_reads()
 def customer_list(request):
     """The filtered pool, a page at a time, with the bulk actions over ticked rows or all matching."""
     tags = tag_choices(shop=request.shop)

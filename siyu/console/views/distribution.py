@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from siyu.catalog.selectors import categories_tree, products_for_staff
+from siyu.core.db_router import replica_reads
 from siyu.core.errors import DomainError
 from siyu.distribution import promoters as promoter_services
 from siyu.distribution.console_reads import commission_rules_of
@@ -55,6 +56,7 @@ def promoter_row(promoter) -> dict:
 
 @staff_required(perm=VIEW)
 @require_GET
+@replica_reads()
 def promoter_list(request):
     status = request.GET.get("status", "")
     if status not in STATUS_LABELS:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from siyu.catalog.selectors import products_for_staff
+from siyu.core.db_router import replica_reads
 from siyu.core.errors import DomainError
 from siyu.core.money import format_yuan
 from siyu.orders import fulfilment
@@ -63,6 +64,7 @@ def _status_label(status: str) -> str:
 
 
 @staff_required(perm="orders.view")
+@replica_reads()
 def order_list(request):
     filters, args = _filters(request)
     orders = orders_for_staff(shop=request.shop, **args).prefetch_related(LINES)
@@ -121,6 +123,7 @@ def _items_summary_full(order) -> str:
 
 
 @staff_required(perm="orders.view")
+@replica_reads()
 def order_export(request, fmt: str):
     _form, args = _filters(request)
     orders = orders_for_staff(shop=request.shop, **args).prefetch_related(LINES)[:MAX_EXPORT_ROWS]

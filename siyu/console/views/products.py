@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from siyu.catalog import services as catalog
 from siyu.catalog.models import MAX_DETAIL_IMAGES, ProductStatus
 from siyu.catalog.selectors import categories_tree, product_for_staff, products_for_staff, shipping_templates
+from siyu.core.db_router import replica_reads
 from siyu.core.errors import DomainError
 
 from ..decorators import staff_required
@@ -35,6 +36,7 @@ STATUS_ACTIONS = {
 
 
 @staff_required
+@replica_reads()
 def product_list(request):
     tree = categories_tree(shop=request.shop, visible_only=False)
     filters = ProductFilterForm(request.GET or None, tree=tree)
