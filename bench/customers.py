@@ -7,8 +7,13 @@ deterministic), then on PostgreSQL and on SQLite, each in its own process:
            hashed and encrypted, put in with the bare driver (psycopg executemany / sqlite3 executemany).
   segment  ours: segments.segment_queryset(rules).count(); baseline: the hand-written SQL COUNT.
 Prints rows/s and times for each database and ends with one line (PostgreSQL's figures, SQLite's if
-it ran alone):
+it ran alone), the import's peak memory last:
   import_vs_bulk_insert=<ours rows/s ÷ bulk rows/s> segment_vs_raw_sql=<our time ÷ raw SQL time>
+  import_peak_rss_mb=<peak RSS of the importing process, MB; the larger of the databases run>
+
+The import runs in a process of its own that only imports (the file is streamed from disk), so its
+peak RSS measures the import, not the generated data the bench compares it with:
+    BENCH_CUSTOMERS=1000000 BENCH_ORDERS=1000000 BENCH_DATABASES=postgresql make bench-customers
 
     make bench-customers
     BENCH_CUSTOMERS=10000 BENCH_ORDERS=30000 make bench-customers
@@ -289,12 +294,10 @@ def child(kind: str, csv_path: str, data_dir: str) -> None:
     from django.db import connection
     from django.db.models import Sum
 
-    from siyu.customers.importer import import_run
     from siyu.customers.models import Customer, ExternalOrder
     from siyu.shops.services import shop_create
 
     data = generate()
-    content = Path(csv_path).read_bytes()
     shop = shop_create(slug="bench", name="导入压测", is_default=True)
     db_path = str(Path(data_dir) / "siyu.sqlite3")
 
@@ -303,20 +306,55 @@ def child(kind: str, csv_path: str, data_dir: str) -> None:
     bulk_ok = Customer.objects.count() == CUSTOMERS and ExternalOrder.objects.count() == ORDERS
     empty_tables(kind)
 
-    t0 = time.perf_counter()
-    job = import_run(shop=shop, actor=None, filename="taobao-orders.csv", content=content)
-    ours = time.perf_counter() - t0
+    connection.close()  # the import runs in a process of its own (below), so its peak RSS is its own
+    imported = import_in_own_process(csv_path, shop.pk)
+    ours = imported["seconds"]
     spent = Customer.objects.filter(shop=shop).aggregate(s=Sum("total_spent"))["s"]
     checks = {
         "database_ok": connection.vendor == kind,
         "bulk_rows_ok": bulk_ok,
-        "imported_ok": job.imported == CUSTOMERS and job.orders_added == ORDERS and job.rejected == 0,
+        "imported_ok": imported["imported"] == CUSTOMERS
+        and imported["orders_added"] == ORDERS
+        and imported["rejected"] == 0,
         "spent_ok": spent == sum(o["amount"] for o in data["orders"]),
     }
     segment = time_segment(kind, db_path, shop.pk)
     checks["segment_ok"] = segment["count"] == segment["raw_count"] == expected_segment(data)
     result = {"kind": kind, "ours": ours, "bulk": bulk, "segment": segment, "checks": checks}
+    result["peak_rss_mb"] = imported["peak_rss_mb"]
     print("RESULT " + json.dumps(result))
+
+
+def import_in_own_process(csv_path: str, shop_id: int) -> dict:
+    """Run the import alone in a fresh process (this one holds the generated data and the baseline's
+    rows), so the peak RSS it reports is what importing the file costs."""
+    proc = subprocess.run(
+        [sys.executable, __file__, "--import", csv_path, str(shop_id)], cwd=ROOT, capture_output=True, text=True
+    )
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("IMPORTED ")]
+    if proc.returncode != 0 or not lines:
+        sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-8000:])
+        raise SystemExit("the import failed")
+    return json.loads(lines[-1][len("IMPORTED ") :])
+
+
+def import_child(csv_path: str, shop_id: int) -> None:
+    """The importing process: Django, then import_run over the file, nothing else."""
+    import resource
+
+    import django
+
+    django.setup()
+    from siyu.customers.importer import import_run
+    from siyu.shops.models import Shop
+
+    shop = Shop.objects.get(pk=shop_id)
+    t0 = time.perf_counter()
+    job = import_run(shop=shop, actor=None, filename="taobao-orders.csv", path=Path(csv_path))
+    seconds = time.perf_counter() - t0
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
+    counts = {k: getattr(job, k) for k in ("imported", "orders_added", "rejected")}
+    print("IMPORTED " + json.dumps({"seconds": seconds, "peak_rss_mb": round(peak_kb / 1024), **counts}))
 
 
 # --- the parent: both databases and the summary ---------------------------------------------
@@ -351,6 +389,7 @@ def report(r: dict) -> None:
     ratio = seg["ours"] / seg["raw"]
     print(f"  segment ours {seg['ours'] * 1000:.2f} ms, raw SQL {seg['raw'] * 1000:.2f} ms ({seg['count']} customers)")
     print(f"          ratio {ratio:.2f}")
+    print(f"  peak RSS of the importing process {r['peak_rss_mb']} MB")
     failed = [name for name, ok in r["checks"].items() if not ok]
     print("  checks: " + ("all passed" if not failed else "FAILED " + ", ".join(failed)))
 
@@ -377,7 +416,8 @@ def main() -> None:
     first = results[KINDS[0]]  # PostgreSQL's figures unless only SQLite was asked for
     print(
         f"import_vs_bulk_insert={first['bulk'] / first['ours']:.2f} "
-        f"segment_vs_raw_sql={first['segment']['ours'] / first['segment']['raw']:.2f}"
+        f"segment_vs_raw_sql={first['segment']['ours'] / first['segment']['raw']:.2f} "
+        f"import_peak_rss_mb={max(r['peak_rss_mb'] for r in results.values())}"
     )
     if not all(ok for r in results.values() for ok in r["checks"].values()):
         raise SystemExit(1)  # the figures are printed, but a wrong import must not pass for a fast one
@@ -386,5 +426,7 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) >= 5 and sys.argv[1] == "--child":
         child(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif len(sys.argv) >= 4 and sys.argv[1] == "--import":
+        import_child(sys.argv[2], int(sys.argv[3]))
     else:
         main()

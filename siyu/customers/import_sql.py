@@ -32,15 +32,19 @@ def customers_refresh_figures(*, shop: Shop, customer_ids: list[int]) -> int:
     return done
 
 
-def select_by_hash(shop_id: int, hashes: list[str]) -> list[tuple[int, str]]:
+def select_by_hash(shop_id: int, hashes: list[str], *, made_at) -> list[tuple[int, str, bool]]:
+    """(id, phone hash, made at `made_at`) of the shop's customers with these hashes: an import run
+    stamps the customers it makes with its start, so this tells them from earlier ones."""
     if not hashes:
         return []
     where, params = is_in("phone_hash", hashes)
+    stamp = connection.ops.adapt_datetimefield_value(made_at)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id, phone_hash FROM {Customer._meta.db_table} WHERE shop_id = %s AND {where}", [shop_id, *params]
+            f"SELECT id, phone_hash, created_at = %s FROM {Customer._meta.db_table} WHERE shop_id = %s AND {where}",
+            [stamp, shop_id, *params],
         )
-        return cursor.fetchall()
+        return [(pk, h, bool(same)) for pk, h, same in cursor.fetchall()]
 
 
 def insert_rows(model, varying: tuple[str, ...], values: list[tuple], fixed: dict, *, returning=()) -> list[tuple]:

@@ -1,14 +1,17 @@
 """Bringing past buyers in from order exports of other platforms (Taobao/Tmall, JD, Pinduoduo, any CSV).
 
-The whole file is read and checked first: each row is cleaned (layouts, import_values); rows that
+The file is streamed (import_stream): a file on disk is checked and counted first, then read again
+row by row, and what the import keeps is one batch of about BATCH_ROWS rows, so a million-row export
+costs the memory of one batch, not of the file. Each row is cleaned (layouts, import_values); rows that
 are not sales (closed, cancelled, unpaid, fully refunded, unknown status) or cannot be read are
 rejected with their reason; the rows of one order number become one order (a JD export has a row
 per SKU: one order with every title; its amount is the order's, taken once, or each line's, added
-up, as the layout says). Then the orders go in batches, one transaction each: customers are found
-or made by phone (keyed hash), each order becomes an ExternalOrder, and the unique keys make a
-second run of the same file a no-op ("unchanged"). A bad row never stops the import. At the end
-the figures of every customer touched are recomputed in set-based SQL, then the shop's RFM scores
-and lifecycle stages, so imported buyers are not all "new" until the nightly run.
+up, as the layout says) — within a batch, and a batch never ends inside a run of rows of one order,
+as exports list them. Each batch is one transaction: customers are found or made by phone (keyed
+hash), each order becomes an ExternalOrder, the unique keys make a second run of the same file a
+no-op ("unchanged"), and the figures of the customers it touched are recomputed in set-based SQL.
+A bad row never stops the import. At the end the shop's RFM scores and lifecycle stages are
+recomputed, so imported buyers are not all "new" until the nightly run.
 
 The counts (ImportJob): imported = customers made, merged = customers already in the pool who
 gained orders, orders_added = orders new to the pool, unchanged = rows that brought nothing new,
@@ -20,6 +23,7 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -35,6 +39,7 @@ from siyu.core.spreadsheets import safe_cell
 from siyu.shops.models import Shop
 
 from .import_sql import customers_refresh_figures, insert_rows, public_ids, select_by_hash
+from .import_stream import Rows, import_source
 from .import_values import (
     MAX_AMOUNT_FEN,
     RowError,
@@ -82,26 +87,28 @@ def import_run(
     shop: Shop,
     actor,
     filename: str,
-    content: bytes,
+    content: bytes | None = None,
+    path: Path | None = None,
     layout: str | None = None,
     mapping: dict[str, str] | None = None,
     progress: Progress | None = None,
 ) -> ImportJob:
-    """Import a whole file now and return its finished job. `actor` None means the operator of the
-    machine (the CLI); staff need customers.manage. Whole-file problems raise InvalidInput."""
+    """Import a whole file now and return its finished job: its bytes, or its `path` (streamed from
+    disk, for files of any size). `actor` None means the operator of the machine (the CLI); staff
+    need customers.manage. Whole-file problems raise InvalidInput."""
     _check(shop=shop, actor=actor, layout=layout)
-    table = read_table(filename=filename, content=content)
-    plan = make_plan(header=table.header, layout=layout, mapping=mapping)
+    source = import_source(filename=filename, content=content, path=path)
+    plan = make_plan(header=source.header, layout=layout, mapping=mapping)
     job = ImportJob.objects.create(
         shop=shop,
         created_by=actor if getattr(actor, "pk", None) else None,
         filename=(filename or "")[:200],
         layout=plan.layout.key,
-        mapping=_job_mapping(plan, table.header),
-        total_rows=len(table.rows),
+        mapping=_job_mapping(plan, source.header),
+        total_rows=source.total_rows,
     )
     IMPORT_JOB.move(job, to=S.RUNNING, actor=actor, why="imported at once")
-    return _execute(job=job, plan=plan, rows=table.rows, actor=actor, progress=progress)
+    return _execute(job=job, plan=plan, rows=source.rows(), actor=actor, progress=progress)
 
 
 def import_start(
@@ -150,16 +157,16 @@ def import_job_execute(*, job_id: int, progress: Progress | None = None) -> Impo
     path = _upload_path(job)
     try:
         try:
-            table = read_table(filename=job.filename, content=path.read_bytes())
-            plan = make_plan(header=table.header, layout=job.layout, mapping=job.mapping.get("given") or None)
+            source = import_source(filename=job.filename, path=path)
+            plan = make_plan(header=source.header, layout=job.layout, mapping=job.mapping.get("given") or None)
         except (OSError, InvalidInput) as exc:
             reason = getattr(exc, "code", "file_missing")
             fields = {"finished_at": timezone.now(), "rejected_rows": [{"row": 0, "reason": reason, "values": []}]}
             IMPORT_JOB.move(job, to=S.FAILED, actor=job.created_by, why=reason, fields=fields)
             return job
-        ImportJob.objects.filter(pk=job.pk).update(total_rows=len(table.rows))
-        job.total_rows = len(table.rows)
-        return _execute(job=job, plan=plan, rows=table.rows, actor=job.created_by, progress=progress)
+        ImportJob.objects.filter(pk=job.pk).update(total_rows=source.total_rows)
+        job.total_rows = source.total_rows
+        return _execute(job=job, plan=plan, rows=source.rows(), actor=job.created_by, progress=progress)
     finally:
         path.unlink(missing_ok=True)  # an export is full of personal data: never kept after the run
 
@@ -189,6 +196,7 @@ class _Unit:
     """What the rows of a file bring: one order (all its rows), or one row of a customer list."""
 
     phone: str
+    phone_hash: str
     cells: list  # of the first row: the name and region are read from these only when needed
     external_id: str = ""  # "" for a customer-list row
     placed_at: datetime | None = None
@@ -199,14 +207,17 @@ class _Unit:
 
 @dataclass
 class _Run:
+    """What an import keeps: the batch being written, and only counts beyond it (nothing per row of
+    the file). Customers made by this run carry its `now` as created_at, so a later batch tells
+    them from customers that were in the pool before (merged) without a set of every id."""
+
     job: ImportJob
     plan: Plan
     now: datetime
-    hashes: dict[str, str] = field(default_factory=dict)  # phone → lookup hash
-    customers: dict[str, tuple[int, bool]] = field(default_factory=dict)  # hash → (id, made by this run)
-    seen: set[str] = field(default_factory=set)  # hashes that already had a unit written in this run
+    customers: dict[str, tuple[int, bool]] = field(default_factory=dict)  # batch: hash → (id, made by run)
     merged: set[int] = field(default_factory=set)  # customers from before the run that gained orders
-    touched: set[int] = field(default_factory=set)
+    touched_any: bool = False
+    rejected_saved: int = 0  # job.rejected when last saved
 
 
 def _check(*, shop: Shop, actor, layout: str | None) -> None:
@@ -225,18 +236,14 @@ def _upload_path(job: ImportJob):
     return settings.DATA_DIR / "imports" / f"{job.shop_id}-{job.pk}.upload"
 
 
-def _execute(*, job: ImportJob, plan: Plan, rows: list, actor, progress: Progress | None) -> ImportJob:
+def _execute(*, job: ImportJob, plan: Plan, rows: Rows, actor, progress: Progress | None) -> ImportJob:
     run = _Run(job=job, plan=plan, now=timezone.now())
     try:
-        units = _read_units(run, rows)
-        job.processed_rows = job.rejected
-        job.save(update_fields=["processed_rows", "rejected", "rejected_rows", "rejected_reasons"])
-        for batch, size in _batches(units):
+        for batch, size in _batches(run, rows):
             _write(run, batch, size)
             if progress:
                 progress(job.processed_rows, job.total_rows)
-        customers_refresh_figures(shop=job.shop, customer_ids=list(run.touched))
-        if run.touched:
+        if run.touched_any:
             rfm_recompute(shop=job.shop)
     except Exception:
         # Batches already written stay (each committed on its own); the job says it did not finish.
@@ -250,35 +257,32 @@ def _execute(*, job: ImportJob, plan: Plan, rows: list, actor, progress: Progres
     return job
 
 
-def _batches(units: list[_Unit]) -> Iterator[tuple[list[_Unit], int]]:
-    """Units in batches of about BATCH_ROWS rows (an order of many rows never straddles two)."""
-    batch, size = [], 0
-    for unit in units:
-        batch.append(unit)
-        size += unit.rows
-        if size >= BATCH_ROWS:
-            yield batch, size
-            batch, size = [], 0
-    if batch:
-        yield batch, size
-
-
-# --- reading the rows ---------------------------------------------------------------------
-
-
-def _read_units(run: _Run, rows: list[tuple[int, list]]) -> list[_Unit]:
-    """Every row cleaned: the units to write, in file order; refused rows go on the job."""
-    units: list[_Unit] = []
-    orders: dict[str, _Unit] = {}
+def _batches(run: _Run, rows: Rows) -> Iterator[tuple[list[_Unit], int]]:
+    """The rows read as they come, cleaned, in batches of about BATCH_ROWS rows: (units to write,
+    rows of the file they span, refused ones included). A batch ends only where a row starts a new
+    unit, so the rows of one order listed together never straddle two; refused rows go on the job."""
+    batch: list[_Unit] = []
+    orders: dict[str, _Unit] = {}  # this batch's orders, for the further rows of each
+    size = 0
     for number, cells in rows:
         try:
             unit = _parse(run, cells, orders)
         except RowError as exc:
             _reject(run.job, number, cells, exc)
+            size += 1
             continue
+        if unit is not None and size >= BATCH_ROWS:
+            yield batch, size
+            batch, size = [], 0
+            orders = {unit.external_id: unit} if unit.external_id else {}
         if unit is not None:
-            units.append(unit)
-    return units
+            batch.append(unit)
+        size += 1
+    if size:
+        yield batch, size
+
+
+# --- reading the rows ---------------------------------------------------------------------
 
 
 def _reject(job: ImportJob, number: int, cells: list, exc: RowError) -> None:
@@ -297,7 +301,8 @@ def _parse(run: _Run, cells: list, orders: dict[str, _Unit]) -> _Unit | None:
     if len(cells) < plan.width:
         raise RowError("row_truncated")
     if not plan.has_orders:
-        return _Unit(phone=_phone(run, cells), cells=cells)
+        phone = _phone(run, cells)
+        return _Unit(phone=phone, phone_hash=lookup_hash(phone), cells=cells)
     if "status" in index:
         order_status_check(plan.layout, _at(cells, index["status"]), _at(cells, index.get("refund_status")))
     external_id = cell_text(_at(cells, index.get("external_id")))
@@ -317,7 +322,8 @@ def _parse(run: _Run, cells: list, orders: dict[str, _Unit]) -> _Unit | None:
         if external_id in orders:  # the same row twice
             orders[external_id].rows += 1
             return None
-    unit = _Unit(phone=phone, cells=cells, external_id=external_id, placed_at=placed_at, amount=amount)
+    unit = _Unit(phone=phone, phone_hash=lookup_hash(phone), cells=cells, external_id=external_id)
+    unit.placed_at, unit.amount = placed_at, amount
     unit.titles = [title] if title else []
     orders[external_id] = unit
     return unit
@@ -348,10 +354,7 @@ def _add_line(run: _Run, order: _Unit, cells: list) -> None:
 
 
 def _phone(run: _Run, cells: list) -> str:
-    phone = pick_phone([_at(cells, i) for i in run.plan.phones])
-    if phone not in run.hashes:
-        run.hashes[phone] = lookup_hash(phone)
-    return phone
+    return pick_phone([_at(cells, i) for i in run.plan.phones])
 
 
 def _at(cells: list, i: int | None):
@@ -381,30 +384,39 @@ def _kept(cells: list) -> list[str]:
 
 
 def _write(run: _Run, units: list[_Unit], rows: int) -> None:
+    """One batch in one transaction: customers, orders, their figures, and the job's counts."""
     job = run.job
+    run.customers = {}
     with transaction.atomic():
         made = _customers_ensure(run, units)
-        added = _orders_insert(run, units) if run.plan.has_orders else set()
+        made_now, seen = set(made), set()
+        added = _orders_insert(run, units) if run.plan.has_orders and units else set()
         merged_here: dict[int, _Unit] = {}
+        touched: set[int] = set()
         for unit in units:
-            h = run.hashes[unit.phone]
-            customer_id, made_here = run.customers[h]
-            first = h not in run.seen
-            run.seen.add(h)
+            customer_id, made_by_run = run.customers[unit.phone_hash]
+            first = customer_id not in seen
+            seen.add(customer_id)
             if unit.external_id in added:
-                run.touched.add(customer_id)
-                if not made_here:
+                touched.add(customer_id)
+                if not made_by_run:
                     run.merged.add(customer_id)
                     merged_here.setdefault(customer_id, unit)
-            elif not (first and made_here and not unit.external_id):
+            elif not (first and customer_id in made_now and not unit.external_id):
                 job.unchanged += unit.rows  # the order (or the customer of a list) was there already
         _fill_blanks(run, merged_here)
         _events_insert(run, made)
+        customers_refresh_figures(shop=job.shop, customer_ids=list(touched))
+        run.touched_any = run.touched_any or bool(touched)
         job.imported += len(made)
         job.merged = len(run.merged)
         job.orders_added += len(added)
         job.processed_rows += rows
-        job.save(update_fields=["processed_rows", "imported", "merged", "orders_added", "unchanged"])
+        fields = ["processed_rows", "imported", "merged", "orders_added", "unchanged"]
+        if job.rejected != run.rejected_saved:  # the kept rejected rows are saved only when they grew
+            fields += ["rejected", "rejected_rows", "rejected_reasons"]
+            run.rejected_saved = job.rejected
+        job.save(update_fields=fields)
 
 
 def _customers_ensure(run: _Run, units: list[_Unit]) -> list[int]:
@@ -412,13 +424,12 @@ def _customers_ensure(run: _Run, units: list[_Unit]) -> list[int]:
     shop_id = run.job.shop_id
     wanted: dict[str, _Unit] = {}
     for unit in units:
-        h = run.hashes[unit.phone]
-        if h not in run.customers and h not in wanted:
-            wanted[h] = unit
+        if unit.phone_hash not in wanted:
+            wanted[unit.phone_hash] = unit
     if not wanted:
         return []
-    for pk, h in select_by_hash(shop_id, list(wanted)):
-        run.customers[h] = (pk, False)
+    for pk, h, made_by_run in select_by_hash(shop_id, list(wanted), made_at=run.now):
+        run.customers[h] = (pk, made_by_run)
         wanted.pop(h, None)
     made: list[int] = []
     source = run.plan.layout.source
@@ -435,7 +446,7 @@ def _customers_ensure(run: _Run, units: list[_Unit]) -> list[int]:
             run.customers[h] = (pk, True)
             made.append(pk)
             wanted.pop(h, None)
-        for pk, h in select_by_hash(shop_id, list(wanted)):  # made meanwhile by someone else
+        for pk, h, _made in select_by_hash(shop_id, list(wanted), made_at=run.now):  # made meanwhile elsewhere
             run.customers[h] = (pk, False)
             wanted.pop(h, None)
     if wanted:
@@ -447,8 +458,7 @@ def _orders_insert(run: _Run, units: list[_Unit]) -> set[str]:
     """Insert the orders not there before; returns the external ids actually added."""
     adapt = connection.ops.adapt_datetimefield_value
     values = [
-        (run.customers[run.hashes[u.phone]][0], u.external_id, adapt(u.placed_at), u.amount, _items(u.titles))
-        for u in units
+        (run.customers[u.phone_hash][0], u.external_id, adapt(u.placed_at), u.amount, _items(u.titles)) for u in units
     ]
     fixed = {"shop_id": run.job.shop_id, "source": run.plan.layout.source}
     varying = ("customer_id", "external_id", "placed_at", "amount", "items")

@@ -53,7 +53,7 @@ class Command(BaseCommand):
                 shop=the_shop,
                 actor=None,
                 filename=path.name,
-                content=path.read_bytes(),
+                path=path,  # streamed: an export of any size costs one batch of memory
                 layout=layout,
                 mapping=mapping,
                 progress=progress,
