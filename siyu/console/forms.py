@@ -1,12 +1,14 @@
 """Console forms. They check the shape of input (types, required fields); the rules live in services."""
 
 import re
+from collections.abc import Iterable
 from typing import cast
 
 from django import forms
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from siyu.catalog.selectors import CategoryNode
 from siyu.core.money import format_yuan
 
 from .labels import policy_choices, role_choices, status_choices
@@ -14,18 +16,30 @@ from .labels import policy_choices, role_choices, status_choices
 TEXTAREA = {"rows": 3}
 
 
+class IsoDateInput(forms.DateInput):
+    """A browser date picker. Its value must be ISO (YYYY-MM-DD) whatever the language: the Chinese
+    date format (2026/12/08) is refused by Chromium, which then shows an empty field."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict | None = None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
 def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
     """`form`'s select called `name`, typed as one, for filling its options at run time (they depend on the shop)."""
     return cast(forms.ChoiceField, form.fields[name])
 
 
-def category_choices(tree, *, blank: str | Promise, tops_only: bool = False) -> list[tuple[str, str | Promise]]:
+def category_choices(
+    tree: Iterable[CategoryNode], *, blank: str | Promise, tops_only: bool = False
+) -> list[tuple[str, str | Promise]]:
     """Options for a select from `categories_tree`: top categories, sub-categories indented."""
     choices: list[tuple[str, str | Promise]] = [("", blank)]
-    for top in tree:
-        choices.append((str(top.pk), top.name))
+    for node in tree:
+        choices.append((str(node.category.pk), node.category.name))
         if not tops_only:
-            choices.extend((str(sub.pk), f"\u2003{sub.name}") for sub in top.subs)
+            choices.extend((str(sub.pk), f"\u2003{sub.name}") for sub in node.subs)
     return choices
 
 

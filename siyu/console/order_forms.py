@@ -10,11 +10,11 @@ from django.utils.translation import pgettext_lazy
 from siyu.core.errors import InvalidInput
 from siyu.core.money import parse_yuan
 
-from .forms import choice_field
+from .forms import IsoDateInput, choice_field
 from .labels import aftersale_status_choices, order_status_choices
 from .rendering import detail_text
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = IsoDateInput()
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 
@@ -59,16 +59,32 @@ class OrderFilterForm(forms.Form):
         }
 
 
-class ShipForm(forms.Form):
-    """Carrier and tracking number, and optionally how many of each line go in this parcel."""
+# The couriers most Chinese sellers ship with, by the names on their waybills; anything else is
+# "other" with the name typed in. The shipment keeps the name, so the list can change freely.
+CARRIERS = ["顺丰速运", "中通快递", "圆通速递", "韵达快递", "申通快递", "极兔速递", "京东物流", "中国邮政", "EMS", "德邦快递"]
+OTHER_CARRIER = "other"
 
-    carrier = forms.CharField(
-        label=_("Carrier"), max_length=40, widget=forms.TextInput(attrs={"placeholder": "顺丰 / 中通 / 圆通"})
+
+class ShipForm(forms.Form):
+    """Carrier (from the list, or another typed in) and tracking number, and optionally how many of
+    each line go in this parcel."""
+
+    carrier = forms.ChoiceField(label=_("Carrier"))
+    carrier_other = forms.CharField(
+        label=_("Other carrier"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("The carrier's name")}),
     )
     tracking_number = forms.CharField(label=_("Tracking number"), max_length=40)
 
     def __init__(self, *args, lines=(), **kwargs):
         super().__init__(*args, **kwargs)
+        choice_field(self, "carrier").choices = [
+            ("", _("Choose a carrier")),
+            *((name, name) for name in CARRIERS),
+            (OTHER_CARRIER, pgettext_lazy("carrier", "Other")),
+        ]
         self.open_lines = []
         for line in lines:
             left = line.quantity - line.refunded_quantity - line.shipped_quantity
@@ -83,6 +99,15 @@ class ShipForm(forms.Form):
                 widget=forms.NumberInput(attrs={"placeholder": str(left)}),
             )
             self.open_lines.append((line, left, name))
+
+    def clean(self) -> dict:
+        data = super().clean() or self.cleaned_data
+        if data.get("carrier") == OTHER_CARRIER:
+            other = (data.get("carrier_other") or "").strip()
+            if not other:
+                self.add_error("carrier_other", _("Enter the carrier's name."))
+            data["carrier"] = other
+        return data
 
     def line_rows(self):
         return [(line, left, self[name]) for line, left, name in self.open_lines]

@@ -33,6 +33,7 @@ from .models import (
     SegmentMember,
     SocialAccount,
     SocialLink,
+    Source,
     Tag,
 )
 
@@ -201,13 +202,22 @@ def customer_history(*, shop: Shop, customer: Customer, limit: int = DETAIL_ROWS
     )
 
 
+IMPORTED_SOURCES = [Source.TAOBAO, Source.JD, Source.PDD, Source.IMPORT]
+
+
 def customer_counts(*, shop: Shop) -> dict:
-    """Total customers and those who joined this calendar month (shop time), in one query."""
+    """The dashboard's customer figures for this calendar month (shop time), in one query.
+
+    A new customer is one whose first order falls in the month: a record created by an import is
+    a past buyer brought in, not a new one (an import of 12,000 buyers is not 12,000 new customers),
+    so imports are counted apart, as records created this month from a marketplace or a file."""
     start = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     agg = Customer.objects.filter(shop=shop).aggregate(
-        total=Count("id"), new_this_month=Count("id", filter=Q(created_at__gte=start))
+        total=Count("id"),
+        new_this_month=Count("id", filter=Q(first_order_at__gte=start)),
+        imported_this_month=Count("id", filter=Q(created_at__gte=start, source__in=IMPORTED_SOURCES)),
     )
-    return {"total": agg["total"], "new_this_month": agg["new_this_month"]}
+    return {key: agg[key] for key in ("total", "new_this_month", "imported_this_month")}
 
 
 # --- the pieces around the pool --------------------------------------------------------------

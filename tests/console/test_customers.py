@@ -234,11 +234,16 @@ def test_customer_page_query_count_is_fixed(staff_client, shop, owner, shopper, 
 
 def test_reveal_shows_the_phone_and_is_logged(en_client, shop, owner, buyer):
     response = en_client.post(detail_url(buyer, "customer_reveal"))
-    assert response.status_code == 200
-    assert "13800138000" in response.content.decode()
+    # post/redirect/get: the POST lands back on the customer page, so a reload never re-submits it
+    assert response.status_code == 302 and response["Location"] == detail_url(buyer)
     event = CustomerEvent.objects.get(customer=buyer, kind="pii_view")
     assert event.actor_label == owner.display_name
     assert AuditEntry.objects.filter(action="customer.reveal", target_id=str(buyer.pk)).exists()
+    assert "13800138000" in en_client.get(detail_url(buyer)).content.decode()
+    # shown once: a reload shows the masked number, and no second view was logged
+    again = en_client.get(detail_url(buyer)).content.decode()
+    assert "13800138000" not in again and buyer.masked_phone in again
+    assert CustomerEvent.objects.filter(customer=buyer, kind="pii_view").count() == 1
     # a GET does not reveal anything
     assert en_client.get(detail_url(buyer, "customer_reveal")).status_code == 405
 
@@ -344,11 +349,19 @@ def test_another_shops_staff_get_403(other_client, pool):
     assert other_client.post(detail_url(customer, "customer_tag_add"), {"name": "x"}).status_code == 403
 
 
-def test_dashboard_counts_customers(en_client, shop, pool):
-    old = make_customer(shop, name="老客户")
-    type(old).objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=70))
+def test_dashboard_counts_first_orders_as_new_customers_and_imports_apart(en_client, shop):
+    """本月新客户 counts customers whose first order is this month, not records an import created."""
+    now = timezone.now()
+    month_start = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    make_customer(shop, name="新买家", first_order_at=now)  # bought for the first time this month
+    make_customer(shop, name="老买家", first_order_at=month_start - timedelta(days=40))
+    make_customer(shop, name="只注册", first_order_at=None)  # signed up, never bought
+    for i in range(4):  # past Taobao buyers imported today: old customers, new records
+        make_customer(shop, name=f"导入{i}", source=Source.TAOBAO, first_order_at=month_start - timedelta(days=90))
+    old_import = make_customer(shop, name="去年导入", source=Source.JD)
+    type(old_import).objects.filter(pk=old_import.pk).update(created_at=month_start - timedelta(days=70))
     response = en_client.get(reverse("console:home"))
-    assert response.context["customers"] == {"total": 6, "new_this_month": 5}
+    assert response.context["customers"] == {"total": 8, "new_this_month": 1, "imported_this_month": 4}
 
 
 def test_nav_links_to_customers(en_client, shop):

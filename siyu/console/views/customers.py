@@ -147,18 +147,30 @@ def _detail_page(request, customer, *, forms: dict | None = None, revealed: str 
     return page(request, "console/customer_detail.html", context, status=status)
 
 
+# The session remembers only *that* a reveal was asked for (never the number), and the next view
+# of the page uses it up: a reload after that shows the masked number again.
+REVEAL_SESSION_KEY = "console_reveal"
+
+
 @staff_required(perm="customers.view")
 def customer_detail(request, public_id: str):
-    return _detail_page(request, customer_for_staff(shop=request.shop, public_id=public_id))
+    customer = customer_for_staff(shop=request.shop, public_id=public_id)
+    revealed = ""
+    if request.session.get(REVEAL_SESSION_KEY) == customer.public_id:
+        del request.session[REVEAL_SESSION_KEY]
+        revealed = customer.phone or ""
+    return _detail_page(request, customer, revealed=revealed)
 
 
 @staff_required(perm="customers.view")
 @require_POST
 def customer_reveal(request, public_id: str):
-    """Show the full phone number once, on this page; the service records who looked."""
+    """Log the view (the service records who looked), then redirect back to the customer page, which
+    shows the full number once: a reload never re-submits the POST (post/redirect/get)."""
     customer = customer_for_staff(shop=request.shop, public_id=public_id)
-    revealed = privacy.customer_reveal(actor=request.staff, customer=customer)
-    return _detail_page(request, customer, revealed=revealed)
+    privacy.customer_reveal(actor=request.staff, customer=customer)
+    request.session[REVEAL_SESSION_KEY] = customer.public_id
+    return _back(customer.public_id)
 
 
 def _back(public_id: str):

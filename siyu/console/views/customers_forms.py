@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from siyu.core.errors import InvalidInput
 from siyu.core.money import parse_yuan
 
-from ..forms import choice_field
+from ..forms import IsoDateInput, choice_field
 from .customers_labels import (
     LAYOUT_LABELS,
     SOCIAL_KIND_LABELS,
@@ -19,7 +19,7 @@ from .customers_labels import (
     source_choices,
 )
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = IsoDateInput()
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_RULES_CHARS = 8000
 
