@@ -29,6 +29,9 @@ def staff_required(view=None, *, perm: str = "console.view"):
             staff = staff_for_user(user=user, shop=request.shop)
             if staff is None:
                 return render_error(request, status=403, message=_("Your account is not staff of this shop."))
+            # The signed-in user is this staff member's user: reuse it, so a view that writes an
+            # audit row as the staff member does not fetch the same user again.
+            staff.user = user
             request.staff = staff
             if not staff.can(perm):
                 return render_error(request, status=403, message=_("Your role does not allow this page."))

@@ -1,14 +1,16 @@
 """Reads of orders, for shoppers (only their own) and for staff (only their shop's)."""
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from siyu.accounts.models import Shopper
 from siyu.core.errors import NotFound
 from siyu.shops.models import Shop
 
-from .models import AfterSale, Order, OrderLine, OrderTimeline
+from .models import AfterSale, CartLine, Order, OrderLine, OrderTimeline
 
 DETAIL_PREFETCH = (
     Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
@@ -16,6 +18,20 @@ DETAIL_PREFETCH = (
     "shipments",
     Prefetch("after_sales", queryset=AfterSale.objects.order_by("-id")),
 )
+
+
+def cart_count(*, shop: Shop, shopper_id: int) -> int:
+    """Items in a shopper's cart (the tab bar's badge): one aggregate, no rows loaded."""
+    return CartLine.objects.filter(shop=shop, shopper_id=shopper_id).aggregate(n=Sum("quantity"))["n"] or 0
+
+
+def cart_count_of_shoppers(*, shop: Shop) -> QuerySet[Shopper]:
+    """Shoppers annotated with `cart_items` (cart_count's number), so a page that loads the
+    signed-in shopper gets the badge in the same query."""
+    per_shopper = (
+        CartLine.objects.filter(shop=shop, shopper=OuterRef("pk")).values("shopper").annotate(n=Sum("quantity"))
+    )
+    return Shopper.objects.annotate(cart_items=Coalesce(Subquery(per_shopper.values("n")), 0))
 
 
 def orders_of_shopper(*, shop: Shop, shopper: Shopper, status: str = "") -> QuerySet[Order]:
@@ -42,11 +58,15 @@ def orders_for_staff(
     date_to: datetime | None = None,
     q: str = "",
     product_id: str = "",
+    statuses: Sequence[str] = (),
 ) -> QuerySet[Order]:
-    """Filter by status, placement date range, shopper (phone or order number) and product."""
+    """Filter by status (one, or any of `statuses`), placement date range, shopper (phone or order
+    number) and product."""
     qs = Order.objects.filter(shop=shop).select_related("shopper")
     if status:
         qs = qs.filter(status=status)
+    if statuses:
+        qs = qs.filter(status__in=list(statuses))
     if date_from:
         qs = qs.filter(created_at__gte=date_from)
     if date_to:
