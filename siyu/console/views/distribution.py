@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from siyu.catalog.selectors import categories_tree, products_for_staff
@@ -45,10 +46,19 @@ def mask_id(text: str) -> str:
     return text[:3] + "*" * (len(text) - 7) + text[-4:]
 
 
+# How a promoter is paid, in words (the model keeps a code).
+PAYOUT_LABELS = {
+    "wechat": pgettext_lazy("payout", "WeChat"),
+    "alipay": pgettext_lazy("payout", "Alipay"),
+    "bank": pgettext_lazy("payout", "Bank card"),
+}
+
+
 def promoter_row(promoter) -> dict:
     return {
         "promoter": promoter,
         "status": STATUS_LABELS.get(promoter.status, promoter.status),
+        "payout": PAYOUT_LABELS.get(promoter.payout_kind, promoter.payout_kind),
         "id_masked": mask_id(promoter.id_number),
         "account_masked": mask_id(promoter.payout_account),
     }
