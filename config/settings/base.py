@@ -246,15 +246,22 @@ SIYU_TRACE_REPEAT_SECONDS = env_int("SIYU_TRACE_REPEAT_SECONDS", 600)
 # Every line carries the request id (also in the X-Request-ID header and in API error bodies).
 # django.request is where Django reports each 500 with its traceback; without a handler of its own
 # it only reaches mail_admins, i.e. nowhere, in production.
+_ROUTINE_LOG_LEVEL = "DEBUG" if env_str("SIYU_LOG_LEVEL", "INFO") == "DEBUG" else "WARNING"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "siyu.core.request_id.RequestIdFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
+    "handlers": {
+        "console": {"class": "siyu.core.logs.TerminalHandler", "formatter": "plain", "filters": ["request_id"]}
+    },
     "loggers": {
         "siyu": {"handlers": ["console"], "level": env_str("SIYU_LOG_LEVEL", "INFO")},
-        "huey": {"handlers": ["console"], "level": "INFO"},
+        # The worker's per-task lines ("Executing …", "… executed in", "Enqueueing periodic task")
+        # bury the sign-in code in `make run`'s terminal: shown only at SIYU_LOG_LEVEL=DEBUG.
+        "huey": {"handlers": ["console"], "level": _ROUTINE_LOG_LEVEL},
+        "huey.consumer": {"level": "INFO"},  # started / stopping stay visible
+        "huey.consumer.Scheduler": {"level": _ROUTINE_LOG_LEVEL},
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }

@@ -35,7 +35,11 @@ class LogSmsBackend:
     def send(self, *, phone: str, text: str, sign: str = "", params: dict | None = None) -> None:
         outbox.append((phone, text))
         del outbox[:-100]
-        logger.info("SMS to %s: %s", mask_phone(phone), text)
+        # Under `make run` this line is how a person signs in: the code first, on a line of its own
+        # (siyu.core.logs highlights it). "SMS to <number>: <text>" stays in it for scripts.
+        code = (params or {}).get("code", "")
+        prefix = f"验证码 {code} · " if code else ""
+        logger.info("%sSMS to %s: %s", prefix, mask_phone(phone), text, extra={"highlight": bool(code)})
 
 
 def _config() -> dict:

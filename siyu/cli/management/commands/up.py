@@ -173,6 +173,11 @@ class Command(BaseCommand):
             lines.append(
                 _("  Demo owner:  %(user)s / %(password)s") % {"user": owner["username"], "password": owner["password"]}
             )
-        lines += [_("Press Ctrl-C to stop."), ""]
+        # The log SMS backend writes sign-in codes here (siyu.core.logs makes that line stand out).
+        lines += [
+            _("  Sign-in codes (验证码) are printed in this terminal, on a highlighted line."),
+            _("Press Ctrl-C to stop."),
+            "",
+        ]
         self.stdout.write("\n".join(lines))
         self.stdout.flush()
