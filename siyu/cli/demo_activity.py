@@ -183,7 +183,7 @@ def demo_fission(*, shop: Shop, owner: StaffMember, shoppers: list[Shopper], pro
     from siyu.core.crypto import lookup_hash
     from siyu.distribution.promoters import promoter_apply, promoter_decide
     from siyu.distribution.trace import trace_batch_create
-    from siyu.referrals.services import referral_bind
+    from siyu.referrals.services import referral_bind, share_visit_record
 
     sku = next(s for p in products if p.status == "on_sale" for s in p.skus.filter(is_active=True, stock__gte=5)[:1])
     inviter, promoter_shopper = shoppers[0], shoppers[1]
@@ -201,7 +201,10 @@ def demo_fission(*, shop: Shop, owner: StaffMember, shoppers: list[Shopper], pro
             "detail": "天童南路 8 号",
         },
     )
-    referral_bind(shop=shop, referee=friend, code=inviter.share_code)
+    # The friend opened the inviter's link first, as in real life: a sign-up without its visit made
+    # the demo's fission funnel show more sign-ups than visitors.
+    share_visit_record(shop=shop, code=inviter.share_code, visitor_key="demo-friend", path="/")
+    referral_bind(shop=shop, referee=friend, code=inviter.share_code, visitor_key="demo-friend")
     _buy_and_pay(shop=shop, owner=owner, shopper=friend, sku=sku, ref_code=inviter.share_code, receive=True)
     promoter = promoter_apply(
         shop=shop,

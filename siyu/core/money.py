@@ -12,6 +12,14 @@ def apply_rate(amount_fen: int, rate_bp: int) -> int:
     return (amount_fen * rate_bp) // BASIS_POINTS
 
 
+def ratio_bp(part: int, whole: int) -> int:
+    """`part` of `whole` in basis points, rounded half up, for a rate people read (2 of 3 is 6667,
+    66.67%, not a truncated 66.66%). 0 when there is no whole. Money shares use apply_rate."""
+    if not whole:
+        return 0
+    return (part * 2 * BASIS_POINTS + whole) // (2 * whole)
+
+
 def format_yuan(amount_fen: int | None) -> str:
     if amount_fen is None:
         return ""

@@ -10,6 +10,7 @@ from datetime import datetime
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 
+from siyu.core.money import ratio_bp
 from siyu.orders.models import Order
 from siyu.shops.models import Shop
 
@@ -30,11 +31,11 @@ class SellThrough:
 
     @property
     def repeat_rate_bp(self) -> int:
-        return self.repeat_customers * 10_000 // self.customers if self.customers else 0
+        return ratio_bp(self.repeat_customers, self.customers)
 
     @property
     def refund_rate_bp(self) -> int:
-        return self.refunded_orders * 10_000 // self.orders if self.orders else 0
+        return ratio_bp(self.refunded_orders, self.orders)
 
 
 def promoter_sellthrough(

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from siyu.accounts.models import Shopper, StaffMember
 from siyu.core.db_router import replica_reads
+from siyu.core.money import ratio_bp
 from siyu.customers.models import Customer
 from siyu.orders.models import Order
 from siyu.shops.models import Shop
@@ -81,14 +82,24 @@ def _net():
 
 @replica_reads()
 def referral_funnel(*, shop: Shop, start: datetime | None = None, end: datetime | None = None) -> dict:
-    """invites → visits → sign-ups → first orders → referred revenue (fen). Four queries."""
+    """invites → visitors → sign-ups → first orders → referred revenue (fen). Four queries.
+
+    Every sign-up came through a share link, so it is a visitor of the period too, even when its
+    visit is not among the period's: the link was opened before the period began (the binding
+    window is longer than a short period), or the visit could not be linked to the person (no
+    profiling consent, a visit on another device). Counting those sign-ups as visitors keeps the
+    funnel from widening downwards (more sign-ups than visitors), which reads as broken figures."""
     visits = ShareVisit.objects.filter(Q(shop=shop) & _in("at", start, end)).aggregate(
         invites=Count("code", distinct=True), visits=Count("id"), visitors=Count("visitor_key", distinct=True)
     )
-    signups = ReferralBinding.objects.filter(Q(shop=shop) & _in("bound_at", start, end)).count()
+    seen = ShareVisit.objects.filter(Q(shop=shop, shopper_id=OuterRef("referee_id")) & _in("at", start, end))
+    bindings = ReferralBinding.objects.filter(Q(shop=shop) & _in("bound_at", start, end)).aggregate(
+        signups=Count("id"), unseen=Count("id", filter=~Q(Exists(seen)))
+    )
+    visits["visitors"] += bindings["unseen"]
     first_orders = _referred_first_orders(shop).filter(_in("paid_at", start, end)).count()
     revenue = _referred_orders(shop).filter(_in("paid_at", start, end)).aggregate(revenue=_net(), orders=Count("id"))
-    return {**visits, "signups": signups, "first_orders": first_orders, **revenue}
+    return {**visits, "signups": bindings["signups"], "first_orders": first_orders, **revenue}
 
 
 def _ratio(numerator: int, denominator: int) -> Decimal | None:
@@ -143,7 +154,7 @@ def referral_new_customer_share(*, shop: Shop, start: datetime | None = None, en
         .count()
     )
     referred = _referred_first_orders(shop).filter(_in("paid_at", start, end)).count()
-    return {"new_customers": new, "referred": referred, "share_bp": referred * 10_000 // new if new else 0}
+    return {"new_customers": new, "referred": referred, "share_bp": ratio_bp(referred, new)}
 
 
 @dataclass

@@ -53,10 +53,12 @@ def applicant(shop, n):
 
 
 def test_fission_page_shows_funnel_k_and_top_referrers(en_client, shop, django_assert_num_queries):
-    sharer = make_shopper()
-    for i in range(4):
-        ShareVisit.objects.create(shop=shop, code=sharer.share_code, visitor_key=f"v{i}")
-    bind(shop, sharer, make_shopper())
+    sharer, friend = make_shopper(), make_shopper()
+    for i in range(4):  # the friend's visit is linked to them (consent), so it is not counted twice
+        ShareVisit.objects.create(
+            shop=shop, code=sharer.share_code, visitor_key=f"v{i}", shopper=friend if i == 0 else None
+        )
+    bind(shop, sharer, friend)
     # shop, user, staff; funnel 4; K-factor 2; new-customer share 2; top referrers 2 + names
     with django_assert_num_queries(14):
         response = en_client.get(reverse("console:fission"), {"days": "7", "period": "day"})

@@ -123,16 +123,20 @@ def test_funnel_matches_plain_counts(shop, world, month, django_assert_num_queri
         funnel = referral_funnel(shop=shop, start=start, end=end)
     visits = [v for v in world["visits"] if start <= v.at < end]
     orders = _referred_orders(shop, start, end)
+    signups = [b for b in ReferralBinding.objects.filter(shop=shop) if start <= b.bound_at < end]
+    linked = {v.shopper_id for v in ShareVisit.objects.filter(shop=shop, at__gte=start, at__lt=end)}
     assert funnel == {
         "invites": len({v.code for v in visits}),
         "visits": len(visits),
-        "visitors": len({v.visitor_key for v in visits}),
-        "signups": sum(1 for b in ReferralBinding.objects.filter(shop=shop) if start <= b.bound_at < end),
+        # a sign-up whose visit is not among the period's (none is linked here) is a visitor too
+        "visitors": len({v.visitor_key for v in visits}) + sum(1 for b in signups if b.referee_id not in linked),
+        "signups": len(signups),
         "first_orders": len(_referred_firsts(shop, start, end)),
         "revenue": sum(o.paid_amount - o.refunded_amount for o in orders),
         "orders": len(orders),
     }
     assert funnel["first_orders"] > 0 and funnel["revenue"] > 0
+    assert funnel["visitors"] >= funnel["signups"] >= funnel["first_orders"]
 
 
 def test_k_factor_per_month_is_new_referred_customers_over_sharers(shop, world, django_assert_num_queries):
@@ -154,7 +158,9 @@ def test_share_of_new_customers_who_came_by_referral(shop, world, django_assert_
         share = referral_new_customer_share(shop=shop, start=start, end=end)
     new = sum(1 for first in _firsts(shop).values() if start <= first < end)
     referred = len(_referred_firsts(shop, start, end))
-    assert share == {"new_customers": new, "referred": referred, "share_bp": referred * 10_000 // new}
+    # rounded half up, not truncated (a truncated 2/3 would read 66.66%)
+    rounded = int((Decimal(referred * 10_000) / new).quantize(Decimal(1), rounding="ROUND_HALF_UP"))
+    assert share == {"new_customers": new, "referred": referred, "share_bp": rounded}
     assert 0 < referred < new
 
 
@@ -199,3 +205,17 @@ def test_referral_tree_is_nested_depth_limited_and_constant_in_queries(shop, wor
 def test_overview_bundles_the_figures(shop, world):
     overview = fission_overview(shop=shop, start=_at(1, 1, 0), end=_at(3, 1, 0))
     assert set(overview) == {"funnel", "k_factor", "new_customers", "top_referrers"}
+
+
+def test_a_sign_up_whose_visit_came_before_the_period_still_counts_as_a_visitor(shop):
+    """The funnel never shows more sign-ups than visitors: the link was opened last month, the
+    sign-up is this month; a linked visit in the period is not counted twice."""
+    sharer, late, prompt = make_shopper(), make_shopper(), make_shopper()
+    old = ShareVisit.objects.create(shop=shop, code=sharer.share_code, visitor_key="early", shopper=late)
+    ShareVisit.objects.filter(pk=old.pk).update(at=_at(1, 3))
+    ShareVisit.objects.create(shop=shop, code=sharer.share_code, visitor_key="now", shopper=prompt)
+    ShareVisit.objects.filter(visitor_key="now").update(at=_at(2, 4))
+    _bind(shop, late, referrer=sharer, at=_at(2, 2))
+    _bind(shop, prompt, referrer=sharer, at=_at(2, 5))
+    funnel = referral_funnel(shop=shop, start=_at(2, 1, 0), end=_at(3, 1, 0))
+    assert (funnel["visits"], funnel["visitors"], funnel["signups"]) == (1, 2, 2)
