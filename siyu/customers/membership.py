@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, IntegerField, OuterRef, Subquery, Sum, Value, When
+from django.db.models import Case, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -171,27 +171,30 @@ def customer_level_refresh(*, customer: Customer) -> MemberLevel | None:
     return level
 
 
-def member_level_of(*, shop: Shop, shopper: Shopper) -> MemberLevel | None:
-    """The level a shopper has reached in this shop, in one query (no customer record: no spend)."""
+def levels_reached(*, shop: Shop, shopper: Shopper) -> QuerySet[MemberLevel]:
+    """The levels a shopper has reached in this shop, highest first (no customer record: no spend)."""
     spent = Customer.objects.filter(shop=shop, phone_hash=shopper.phone_hash).values("total_spent")[:1]
-    return (
-        MemberLevel.objects.filter(shop=shop, min_spend__lte=Coalesce(Subquery(spent), Value(0)))
-        .order_by("-min_spend")
-        .first()
+    return MemberLevel.objects.filter(shop=shop, min_spend__lte=Coalesce(Subquery(spent), Value(0))).order_by(
+        "-min_spend"
     )
+
+
+def member_level_of(*, shop: Shop, shopper: Shopper) -> MemberLevel | None:
+    """The level a shopper has reached in this shop, in one query."""
+    return levels_reached(shop=shop, shopper=shopper).first()
 
 
 # --- checkout ------------------------------------------------------------------------------
 
 
-def member_adjustments(*, shop: Shop, shopper: Shopper, subtotal: int, shipping_fee: int, options: dict):
-    """The member benefits and the points payment of one basket. Registered as a pricing adjuster.
+def member_adjustments(*, shop: Shop, shopper: Shopper, level: MemberLevel | None, subtotal: int, options: dict):
+    """The member benefits of `level` (the shopper's, see `member_level_of`) and the points payment
+    of one basket. The checkout adjuster in pricing_hooks reads the level with the basket's SKUs.
 
     Points: options {"points": N} pays whole yuan, N // points_per_yuan_redeemed of them, capped
     at max_redeem_bp of the subtotal after the member discount; only the points that buy those
     yuan are used. The balance is checked again, under a lock, when the order is placed.
     """
-    level = member_level_of(shop=shop, shopper=shopper)
     found: list[Adjustment] = []
     discount = 0
     if level is not None and (level.discount_bp or level.free_shipping):

@@ -6,15 +6,55 @@ refunded. Through the outbox, after the figures are refreshed: points earned on 
 the customer's level recomputed whenever their spend may have changed.
 """
 
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import Subquery
+from django.db.models.functions import JSONObject
+
+from siyu.accounts.models import Shopper
 from siyu.core.events import event_order_id, subscribe
 from siyu.orders.models import Order
-from siyu.orders.pricing import register_adjuster
+from siyu.orders.pricing import Adjustment, register_adjuster
+from siyu.shops.models import Shop
 
-from .membership import customer_level_refresh, member_adjustments
+from .membership import customer_level_refresh, levels_reached, member_adjustments, member_level_of
+from .models import MemberLevel
 from .points import points_earn, points_redeem, points_restore, points_reverse
 from .stats import customer_for_shopper
 
-register_adjuster(member_adjustments)
+_LEVEL_FIELDS = ("id", "name", "min_spend", "discount_bp", "free_shipping")
+
+
+def level_read(*, shop: Shop, shopper: Shopper | None) -> Subquery | None:
+    """The shopper's level as one JSON value, read by checkout with the basket's SKUs."""
+    if shopper is None:
+        return None
+    level = JSONObject(**{name: name for name in _LEVEL_FIELDS})
+    return Subquery(levels_reached(shop=shop, shopper=shopper).values(as_json=level)[:1])
+
+
+def _level_from(value: Any, shop: Shop) -> MemberLevel | None:
+    if value is None:  # no level reached
+        return None
+    fields = value if isinstance(value, Mapping) else json.loads(value)  # SQLite hands over the text
+    # SQLite's json_object gives the boolean as 0/1.
+    return MemberLevel(
+        shop=shop, **{**{name: fields[name] for name in _LEVEL_FIELDS}, "free_shipping": bool(fields["free_shipping"])}
+    )
+
+
+def member_checkout_adjustments(
+    *, shop: Shop, shopper: Shopper, subtotal: int, shipping_fee: int, options: dict, read: Mapping[str, Any]
+) -> list[Adjustment]:
+    """The checkout adjuster: member benefits and points, with the level checkout read for us (or,
+    when there was no SKU row to carry it, read here)."""
+    level = _level_from(read["level"], shop) if "level" in read else member_level_of(shop=shop, shopper=shopper)
+    return member_adjustments(shop=shop, shopper=shopper, level=level, subtotal=subtotal, options=options)
+
+
+register_adjuster(member_checkout_adjustments, reads={"level": level_read})
 
 
 @subscribe("order.placed", in_transaction=True)

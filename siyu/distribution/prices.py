@@ -2,12 +2,13 @@
 
 Setting a SKU's price below its floor is refused unless the person gives an explicit reason, and
 then the override is written to the audit log. Checkout refuses to sell a line below its floor
-unless an override for exactly that price is on record: the check runs in the order's own
-transaction (an `order.placed` reaction, see handlers.py), so a refusal places nothing.
+unless an override for exactly that price is on record: the check is a checkout basket check
+(registered in handlers.py), run on the quoted prices before the order's transaction, with the
+floors read in the checkout's own SKU query, so a refusal places and reserves nothing.
 """
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from siyu.catalog.models import Sku
@@ -16,7 +17,7 @@ from siyu.core.errors import Conflict, InvalidInput
 from siyu.core.models import AuditEntry
 from siyu.core.money import format_yuan, parse_yuan
 from siyu.core.permissions import Actor, actor_user, require
-from siyu.orders.models import OrderLine
+from siyu.orders.pricing import BasketLine
 
 from .models import PriceFloor
 
@@ -91,18 +92,24 @@ def _override_on_record(sku_id: int, price: int) -> bool:
     ).exists()
 
 
-def order_price_floor_check(*, order_id: int) -> None:
-    """Refuse (Conflict) an order with a line priced below its SKU's floor and no override for
-    that price on record. One query when nothing is below a floor."""
-    below = list(
-        OrderLine.objects.filter(order_id=order_id, sku__price_floor__min_price__gt=F("unit_price")).values_list(
-            "sku_id", "unit_price", "sku__price_floor__min_price"
-        )
-    )
-    for sku_id, unit_price, floor in below:
-        if not _override_on_record(sku_id, unit_price):
+def floor_read(*, shop, shopper) -> Subquery:
+    """The SKU's floor, read by checkout with the basket's SKUs (no query of its own)."""
+    return Subquery(PriceFloor.objects.filter(sku_id=OuterRef("pk")).values("min_price")[:1])
+
+
+def basket_price_floor_check(*, shop, shopper, lines: list[BasketLine]) -> None:
+    """Refuse (Conflict) a basket with a line priced below its SKU's floor and no override for
+    that price on record. Registered as a checkout basket check reading `floor_read`: no query
+    when nothing is below a floor (one per line that is)."""
+    for line in lines:
+        floor = line.read["floor"] if "floor" in line.read else _floor_of(line.sku_id)
+        if floor is not None and line.unit_price < floor and not _override_on_record(line.sku_id, line.unit_price):
             raise Conflict(
                 _("This item cannot be sold below its minimum price."),
                 code="below_price_floor",
-                detail={"sku": sku_id, "min_price": floor, "price": unit_price},
+                detail={"sku": line.sku_id, "min_price": floor, "price": line.unit_price},
             )
+
+
+def _floor_of(sku_id: int) -> int | None:
+    return PriceFloor.objects.filter(sku_id=sku_id).values_list("min_price", flat=True).first()

@@ -25,7 +25,7 @@ from siyu.shops.models import Shop
 
 from .lifecycle import timeline_add
 from .models import CartLine, Order, OrderLine, OrderTimeline
-from .pricing import Adjustment, adjustments_for
+from .pricing import Adjustment, adjustments_for, basket_checks_run, sku_read_annotations
 
 MAX_QUANTITY = 999
 MAX_LINES = 50
@@ -82,9 +82,13 @@ def order_quote(
     """Price a basket: current SKU prices, postage per shipping template (remote surcharge by province),
     then the adjustments registered by other domains (member discount, points) for this shopper."""
     wanted = _items_clean(items)
+    # What the registered adjusters and checks need (member level, price floors) comes with the
+    # SKUs, in this one SELECT (see siyu.orders.pricing).
     skus = {
         s.pk: s
-        for s in Sku.objects.filter(shop=shop, pk__in=wanted).select_related("product", "product__shipping_template")
+        for s in Sku.objects.filter(shop=shop, pk__in=wanted)
+        .select_related("product", "product__shipping_template")
+        .annotate(**sku_read_annotations(shop=shop, shopper=shopper))
     }
     problems = {}
     sold_out: list[int] = []
@@ -109,7 +113,9 @@ def order_quote(
     fee = sum(shipping_fee(templates[k], subtotal=v, province=province) for k, v in by_template.items())
     subtotal = sum(line.line_total for line in lines)
     adjustments = (
-        adjustments_for(shop=shop, shopper=shopper, subtotal=subtotal, shipping_fee=fee, options=options or {})
+        adjustments_for(
+            shop=shop, shopper=shopper, subtotal=subtotal, shipping_fee=fee, options=options or {}, row=lines[0].sku
+        )
         if lines
         else []
     )
@@ -227,6 +233,8 @@ def _checkout_ready(*, shop: Shop, shopper: Shopper, items, address_id, note, op
         for pk in quote.sold_out:
             soldout_mark(sku_id=pk)
         raise Conflict(_("Some items cannot be bought now."), code="items_unavailable", detail=quote.problems)
+    # Before the transaction, on the prices just quoted (a refusal places and reserves nothing).
+    basket_checks_run(shop=shop, shopper=shopper, lines=[(ln.sku, ln.quantity) for ln in quote.lines])
     return address, quote
 
 

@@ -201,15 +201,15 @@ def test_console_parity_lists(api, shop, owner, n, django_assert_num_queries, dj
 @pytest.mark.parametrize("n", [1, 5])
 def test_storefront_checkout(client, shop, shopper, shopper_key, address, n, django_assert_num_queries):
     """One API order, whatever its number of lines: token and shopper (one query), address, SKUs
-    with product and template, member level; then in the transaction (BEGIN/COMMIT, here a
-    savepoint) the order, its lines, timeline row, outbox event, the price-floor check and one
-    stock UPDATE per SKU. No idempotency read: the unique key answers a resubmission."""
+    with product, template, the shopper's member level and each SKU's price floor (one query); then
+    in the transaction (BEGIN/COMMIT, here a savepoint) the order, its lines, timeline row, outbox
+    event and one stock UPDATE per SKU. No idempotency read: the unique key answers a resubmission."""
     import json
     import secrets
 
     skus = [make_product(shop, name=f"商品{i}", stock=10).skus.get() for i in range(n)]
     body = json.dumps({"items": [{"sku": s.pk, "quantity": 1} for s in skus], "address_id": address.public_id})
-    with django_assert_num_queries(SHOP + TOKEN + 3 + 2 + 5 + n):
+    with django_assert_num_queries(SHOP + TOKEN + 2 + 2 + 4 + n):
         response = client.post(
             f"{API}/storefront/orders",
             body,
