@@ -1,12 +1,18 @@
 """Checkout under a rush: N concurrent HTTP clients buy one limited SKU through the real API.
 
-Runs on PostgreSQL with the production web server (gunicorn, several workers). In the same run a
-baseline does the same conditional stock decrement plus order insert straight through psycopg at the
-same concurrency. Prints orders/s, p50/p99 latency, oversold count and SQL queries per order, and ends
-with:  checkout_vs_raw_db=<ratio> oversold=<n> queries_per_order=<n>
+Runs on PostgreSQL with the production web server (`siyu serve`'s default, several workers). In the
+same run, at the same concurrency and so under the same machine load:
+- the API checkout under each server setup in BENCH_SERVERS (gunicorn sync / gthread, granian's
+  WSGI server, without gc.freeze, with a database connection per request), one after the other;
+- a minimal Django view (bench/minimal_view.py, served only by this bench's own server) running the
+  same three statements (stock decrement, order insert, line insert): `minimal_view_rps=…`;
+- a baseline doing those statements straight through psycopg.
+Prints orders/s, p50/p99 latency, oversold count and SQL queries per order, and ends with:
+    checkout_vs_raw_db=<ratio> oversold=<n> queries_per_order=<n>
 
     make bench-checkout                      # defaults below
     BENCH_CLIENTS=32 BENCH_STOCK=1500 make bench-checkout
+    BENCH_SERVERS=granian,gunicorn-sync make bench-checkout    # compare only these ("" for none)
 
 The baseline's INSERT columns come from the live Order and OrderLine models (bench/live_schema.py),
 so a migration cannot silently break it. The database (BENCH_DATABASE_NAME) is made and dropped
@@ -25,8 +31,8 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -220,37 +226,6 @@ def http_session(sku_id: int, buyers: list[dict]):
     return factory
 
 
-def raw_inserts(shop_id: int, sku_id: int, product_id: int):
-    """The baseline's order and line INSERTs, their columns taken from the live models."""
-    from django.db import connection
-    from django.utils import timezone
-
-    from bench.live_schema import RawInsert
-    from siyu.orders.models import Order, OrderLine
-
-    now = timezone.now()
-    order = RawInsert(
-        Order,
-        connection=connection,
-        per_row=["public_id", "number", "shopper_id", "idempotency_key"],
-        fixed={
-            "shop_id": shop_id, "status": "pending_payment", "subtotal": 990, "total": 990,
-            "recipient": "买家", "phone": "x", "province": "浙江省", "city": "杭州市", "district": "西湖区",
-            "address_detail": "x", "created_at": now, "pay_deadline": now + timedelta(minutes=30),
-        },
-    )  # fmt: skip
-    line = RawInsert(
-        OrderLine,
-        connection=connection,
-        per_row=["order_id"],
-        fixed={
-            "shop_id": shop_id, "sku_id": sku_id, "product_id": product_id, "product_name": "秒杀款",
-            "unit_price": 990, "quantity": 1, "line_total": 990, "return_policy": "no_reason_7d",
-        },
-    )  # fmt: skip
-    return order, line
-
-
 def raw_session(inserts, sku_id: int, buyers: list[dict]):
     import psycopg
 
@@ -290,11 +265,38 @@ def report(name: str, wall: float, latencies: list[float], ok: int) -> float:
     return rate
 
 
-def start_server(log) -> subprocess.Popen:
+class Setup(NamedTuple):
+    """One way to serve the app: `siyu serve` options and environment."""
+
+    name: str
+    server: str = ""  # "": siyu serve's default (the production choice)
+    threads: int = 1
+    env: dict[str, str] = {}
+
+
+# Compared in one run, at the same load; the API run and the minimal view use the default.
+SETUPS = {
+    s.name: s
+    for s in (
+        Setup("gunicorn-sync", "gunicorn"),
+        Setup("gunicorn-gthread4", "gunicorn", threads=4),
+        Setup("granian", "granian"),
+        Setup("gunicorn-sync-no-freeze", "gunicorn", env={"SIYU_GC_FREEZE": "0"}),
+        Setup("gunicorn-sync-conn-per-request", "gunicorn", env={"DB_CONN_MAX_AGE": "0"}),
+    )
+}
+DEFAULT = Setup("default")
+COMPARE = [n for n in os.environ.get("BENCH_SERVERS", ",".join(SETUPS)).split(",") if n]
+
+
+def start_server(log, setup: Setup = DEFAULT, env: dict[str, str] | None = None) -> subprocess.Popen:
     argv = [sys.executable, "-m", "siyu.cli.main", "serve", "--port", str(PORT), "--workers", str(WORKERS)]
-    argv += ["--threads", "1", "--no-access-log"]
-    # Its own process group, so stopping it reaches gunicorn's workers too.
-    return subprocess.Popen(argv, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+    argv += ["--threads", str(setup.threads), "--no-access-log"]
+    if setup.server:
+        argv += ["--server", setup.server]
+    env = {**ENV, **setup.env, **(env or {})}
+    # Its own process group, so stopping it reaches the server's workers too.
+    return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
 
 
 def stop_server(server: subprocess.Popen) -> None:
@@ -372,6 +374,59 @@ def run_api(sku, buyers) -> tuple[tuple[float, list[float], int], tuple[list[flo
             stop_server(server)
 
 
+def serve_and_run(setup: Setup, session_factory, env: dict[str, str] | None = None):
+    """Start a server, run the steady clients against it, stop it whatever happens."""
+    import tempfile
+
+    with tempfile.TemporaryFile("w+") as log:
+        server = start_server(log, setup, env)
+        try:
+            wait_port(PORT, server)
+            return run_clients(CLIENTS, ATTEMPTS, session_factory)
+        except BaseException:
+            log.seek(0)
+            sys.stderr.write(log.read()[-4000:])
+            raise
+        finally:
+            stop_server(server)
+
+
+def compare_servers(sku, buyers) -> None:
+    """The API checkout under each setup in COMPARE, one after the other on a fresh stock."""
+    for name in COMPARE:
+        reset(sku)
+        report(f"server {name}", *serve_and_run(SETUPS[name], http_session(sku.pk, buyers)))
+
+
+def minimal_session(sku_id: int, buyers: list[dict]):
+    def factory(idx):
+        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+        body = json.dumps({"sku": sku_id, "shopper": buyers[idx % len(buyers)]["shopper"]})
+
+        def attempt() -> bool:
+            conn.request("POST", "/bench/minimal-checkout", body, {"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            resp.read()
+            if resp.status >= 500:
+                raise RuntimeError(f"server error {resp.status}")
+            return resp.status == 201
+
+        return attempt
+
+    return factory
+
+
+def run_minimal(sku, buyers) -> float:
+    """The same three statements through a minimal view on the production server setup."""
+    reset(sku)
+    env = {
+        "DJANGO_SETTINGS_MODULE": "bench.minimal_settings",
+        "BENCH_SHOP_ID": str(sku.shop_id),
+        "BENCH_PRODUCT_ID": str(sku.product_id),
+    }
+    return report("minimal", *serve_and_run(DEFAULT, minimal_session(sku.pk, buyers), env))
+
+
 def reset(sku) -> None:
     from django.db import connection
 
@@ -390,6 +445,8 @@ def measure() -> str:
     from siyu.orders.models import Order
 
     shop, sku, buyers = make_fixture(CLIENTS)
+    from bench.minimal_view import raw_inserts
+
     inserts = raw_inserts(shop.pk, sku.pk, sku.product_id)  # before timing: a drifted schema stops us here
     qpo = queries_per_order(sku, buyers[0])
     reset(sku)
@@ -403,9 +460,12 @@ def measure() -> str:
         f"rush_p50_ms={percentile(rush, 50) * 1000:.0f} rush_p99_ms={percentile(rush, 99) * 1000:.0f}"
     )
 
+    compare_servers(sku, buyers)
+    minimal_rate = run_minimal(sku, buyers)
     reset(sku)
     raw = run_clients(CLIENTS, ATTEMPTS, raw_session(inserts, sku.pk, buyers))
     raw_rate = report("raw db", *raw)
+    print(f"minimal_view_rps={minimal_rate:.0f} minimal_view_vs_raw_db={minimal_rate / raw_rate:.2f}")
     raw_oversold = max(0, Order.objects.count() - STOCK)
     print(
         f"sold {sold} of {STOCK} (rush stock left {stock_left}); raw oversold {raw_oversold}; "

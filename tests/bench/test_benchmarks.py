@@ -65,7 +65,7 @@ def pg_bench_env(tmp_path, request):
 @needs_postgresql
 def test_checkout_bench(pg_bench_env):
     env = {**pg_bench_env, "BENCH_CLIENTS": "4", "BENCH_STOCK": "40", "BENCH_WEB_WORKERS": "2", "BENCH_PORT": ""}
-    env.update({"BENCH_RUSH_BUYERS": "20", "BENCH_RUSH_STOCK": "5"})
+    env.update({"BENCH_RUSH_BUYERS": "20", "BENCH_RUSH_STOCK": "5", "BENCH_SERVERS": "gunicorn-sync,granian"})
     summary, out = run_bench("checkout.py", env)
     assert set(summary) == {"checkout_vs_raw_db", "oversold", "queries_per_order"}
     assert summary["oversold"] == 0
@@ -73,6 +73,9 @@ def test_checkout_bench(pg_bench_env):
     assert 0 < summary["queries_per_order"] < 40
     assert "sold 40 of 40 (rush stock left 0); raw oversold 0" in out
     assert "rush: 20 buyers at once for 5 units, 5 bought; rush_p50_ms=" in out
+    for line in ("server gunicorn-sync: 40 orders in", "server granian: 40 orders in", "minimal: 40 orders in"):
+        assert line in out  # each setup sold the whole stock
+    assert "minimal_view_rps=" in out
 
 
 @needs_postgresql
@@ -117,3 +120,18 @@ def test_load_bench(pg_bench_env):
     for kind in ("browse home", "browse category", "browse product", "cart add", "checkout"):
         assert kind in out
     assert "web worker RSS MB before=" in out
+
+
+def test_the_minimal_checkout_view_is_only_in_the_bench_server():
+    """The checkout bench's minimal view is served by the bench's own settings, never by the product."""
+    from django.conf import settings
+    from django.urls import Resolver404, resolve
+
+    from bench.minimal_view import minimal_checkout
+
+    assert "bench" not in settings.ROOT_URLCONF
+    try:
+        match = resolve("/bench/minimal-checkout")
+    except Resolver404:
+        return
+    assert match.func is not minimal_checkout

@@ -134,3 +134,39 @@ def test_supervise_stops_every_child_on_sigterm():
                 proc.kill()
     assert all(p.returncode is not None for p in procs.values())
     assert signal.getsignal(signal.SIGTERM) == before  # our handler is removed again
+
+
+def test_serve_preloads_and_picks_the_worker_class_by_threads(exec_calls):
+    call_command("serve", "--threads", "1", stdout=StringIO())
+    call_command("serve", "--threads", "4", stdout=StringIO())
+    (_, sync, _), (_, threaded, _) = exec_calls
+    assert _option(sync, "--worker-class") == "sync" and _option(threaded, "--worker-class") == "gthread"
+    assert _option(sync, "--config") == "python:siyu.cli.gunicorn_conf"  # preload + gc.freeze
+
+
+def test_serve_runs_granian_when_asked(exec_calls, monkeypatch):
+    call_command(
+        "serve", "--server", "granian", "--port", "9125", "--workers", "3", "--threads", "2", stdout=StringIO()
+    )
+    monkeypatch.setenv("SIYU_WEB_SERVER", "granian")
+    call_command("serve", stdout=StringIO())
+    (_, argv, env), (_, from_env, _) = exec_calls
+    assert argv[1:3] == ["-m", "granian"] and argv[-1] == "config.wsgi:application"
+    assert (_option(argv, "--interface"), _option(argv, "--port")) == ("wsgi", "9125")
+    assert (_option(argv, "--workers"), _option(argv, "--blocking-threads")) == ("3", "2")
+    assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.test"
+    assert from_env[1:3] == ["-m", "granian"]
+
+
+def test_gunicorn_conf_freezes_the_preloaded_app_unless_told_not_to(monkeypatch):
+    import gc
+
+    from siyu.cli import gunicorn_conf
+
+    frozen = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
+    assert gunicorn_conf.preload_app is True
+    gunicorn_conf.when_ready(None)
+    monkeypatch.setenv("SIYU_GC_FREEZE", "0")
+    gunicorn_conf.when_ready(None)
+    assert frozen == [True]

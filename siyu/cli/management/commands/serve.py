@@ -1,4 +1,10 @@
-"""`siyu serve`: the production web server (gunicorn) for config.wsgi, and nothing else."""
+"""`siyu serve`: the production web server for config.wsgi, and nothing else.
+
+gunicorn with preloading and `gc.freeze()` (siyu/cli/gunicorn_conf.py), sync workers when each
+worker runs one thread, gthread otherwise; or granian's WSGI server with `--server granian`. Which
+one is the default was chosen by measurement (bench/checkout.py compares them in one run; the
+figures are in the README's Performance section).
+"""
 
 import os
 import sys
@@ -38,20 +44,47 @@ def project_dir() -> str:
     return str(base) if (base / "config" / "wsgi.py").is_file() else os.getcwd()
 
 
+SERVERS = ("gunicorn", "granian")
+DEFAULT_SERVER = "gunicorn"
+
+
+def default_server() -> str:
+    raw = os.environ.get("SIYU_WEB_SERVER", "").strip()
+    return raw if raw in SERVERS else DEFAULT_SERVER
+
+
+def server_argv(*, server: str, host: str, port: int, workers: int, threads: int, access_log: bool = True) -> list[str]:
+    if server == "granian":
+        return granian_argv(host=host, port=port, workers=workers, threads=threads, access_log=access_log)
+    return gunicorn_argv(host=host, port=port, workers=workers, threads=threads, access_log=access_log)
+
+
+def granian_argv(*, host: str, port: int, workers: int, threads: int, access_log: bool = True) -> list[str]:
+    argv = [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", host, "--port", str(port)]
+    argv += ["--workers", str(workers), "--blocking-threads", str(threads), "--working-dir", project_dir()]
+    argv += ["--no-ws", "--workers-kill-timeout", "10"]
+    if access_log:
+        argv.append("--access-log")
+    return argv + ["config.wsgi:application"]
+
+
 def gunicorn_argv(*, host: str, port: int, workers: int, threads: int, access_log: bool = True) -> list[str]:
     argv = [
         sys.executable,
         "-m",
         "gunicorn",
         "config.wsgi:application",
+        "--config",
+        "python:siyu.cli.gunicorn_conf",
         "--bind",
         f"{host}:{port}",
         "--workers",
         str(workers),
         "--threads",
         str(threads),
+        # One thread per worker: the plain sync worker (no thread pool to hand each request to).
         "--worker-class",
-        "gthread",
+        "sync" if threads == 1 else "gthread",
         "--chdir",
         project_dir(),
         # Long enough for a slow export, short enough that a stuck worker is replaced.
@@ -94,15 +127,32 @@ class Command(BaseCommand):
         )
         parser.add_argument("--threads", type=int, default=4, help="threads per worker (default: 4)")
         parser.add_argument("--no-access-log", action="store_true", help="do not log each request")
+        parser.add_argument(
+            "--server",
+            choices=SERVERS,
+            default=None,
+            help=f"the WSGI server (default: $SIYU_WEB_SERVER or {DEFAULT_SERVER})",
+        )
 
     def handle(
-        self, *args, host: str, port: int | None, workers: int | None, threads: int, no_access_log: bool, **options
+        self,
+        *args,
+        host: str,
+        port: int | None,
+        workers: int | None,
+        threads: int,
+        no_access_log: bool,
+        server: str | None,
+        **options,
     ):
         port = env_port() if port is None else port
         workers = default_workers() if workers is None else workers
+        server = server or default_server()
         check_server_options(port=port, workers=workers, threads=threads)
-        argv = gunicorn_argv(host=host, port=port, workers=workers, threads=threads, access_log=not no_access_log)
-        self.stdout.write(f"gunicorn config.wsgi on http://{host}:{port}/ ({workers} workers × {threads} threads)")
+        argv = server_argv(
+            server=server, host=host, port=port, workers=workers, threads=threads, access_log=not no_access_log
+        )
+        self.stdout.write(f"{server} config.wsgi on http://{host}:{port}/ ({workers} workers × {threads} threads)")
         self.stdout.flush()
         # Replace this process, so a process manager's signals reach gunicorn itself.
         os.execve(argv[0], argv, child_environment())
