@@ -4,6 +4,8 @@ from django.views.static import serve
 
 from siyu.core.views import healthz
 
+handler404 = "siyu.storefront.views_errors.page_not_found"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),

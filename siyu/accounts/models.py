@@ -144,3 +144,19 @@ class SignInFailure(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["username", "created_at"]), models.Index(fields=["ip", "created_at"])]
+
+
+class AgreementAcceptance(models.Model):
+    """A shopper accepted a shop's user agreement and privacy policy, of one version, at sign-in.
+
+    PIPL asks the shop to show which text a person agreed to and when, so a new version of the
+    text means a new row at the next sign-in; the first acceptance of a version is kept.
+    """
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE)
+    shopper = models.ForeignKey(Shopper, on_delete=models.CASCADE, related_name="agreements")
+    version = models.CharField(max_length=20)
+    accepted_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "shopper", "version"], name="agreement_accepted_once")]

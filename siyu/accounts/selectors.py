@@ -1,3 +1,5 @@
+from django.db.models import QuerySet
+
 from siyu.core.errors import NotFound
 from siyu.shops.models import Shop
 
@@ -5,13 +7,14 @@ from .models import Address, ApiToken, Shopper, StaffMember
 from .sessions import SHOPPER_HASH_SESSION_KEY, SHOPPER_SESSION_KEY, shopper_session_valid  # noqa: F401 (re-exported)
 
 
-def shopper_from_session(session) -> Shopper | None:
+def shopper_from_session(session, *, queryset: QuerySet[Shopper] | None = None) -> Shopper | None:
     """The shopper signed in on this session, or None. A session bound to an identity that has
-    since been deleted is refused and its sign-in dropped, however the session survived."""
+    since been deleted is refused and its sign-in dropped, however the session survived.
+    `queryset` lets an interface read more in the same query (the storefront's cart badge)."""
     shopper_id = session.get(SHOPPER_SESSION_KEY)
     if not shopper_id:
         return None
-    shopper = Shopper.objects.filter(pk=shopper_id).first()
+    shopper = (queryset if queryset is not None else Shopper.objects.all()).filter(pk=shopper_id).first()
     if shopper is None or not shopper_session_valid(session, shopper):
         session.pop(SHOPPER_SESSION_KEY, None)
         session.pop(SHOPPER_HASH_SESSION_KEY, None)

@@ -18,7 +18,8 @@ from siyu.core.ids import public_id
 from siyu.core.permissions import require
 from siyu.shops.models import Shop
 
-from .models import Address, ApiToken, OtpChallenge, Shopper, StaffMember
+from .models import Address, AgreementAcceptance, ApiToken, OtpChallenge, Shopper, StaffMember
+from .regions import region_problem
 from .roles import OWNER, ROLE_PERMISSIONS
 from .sessions import sessions_end
 
@@ -78,10 +79,12 @@ def otp_request(*, phone: str, ip: str | None, shop: Shop | None = None) -> OtpC
     return challenge
 
 
-def shopper_sign_in(*, phone: str, code: str) -> Shopper:
+def shopper_sign_in(*, phone: str, code: str, shop: Shop | None = None, agreement: str = "") -> Shopper:
     """Check a code and return the shopper, creating the identity on first sign-in.
 
     Each attempt is counted with one conditional UPDATE, so parallel guesses cannot exceed the limit.
+    With a shop and an agreement version (the sign-in page says that signing in accepts that shop's
+    user agreement and privacy policy), the acceptance is recorded in the same transaction.
     """
     phone = phone_normalize(phone)
     code = str(code or "").strip()
@@ -115,6 +118,12 @@ def shopper_sign_in(*, phone: str, code: str) -> Shopper:
             except IntegrityError:
                 shopper = Shopper.objects.get(phone_hash=phone_hash)
         Shopper.objects.filter(pk=shopper.pk).update(last_login_at=now)
+        if shop is not None and agreement:
+            # ignore_conflicts: a repeat sign-in keeps the time this version was first accepted.
+            AgreementAcceptance.objects.bulk_create(
+                [AgreementAcceptance(shop=shop, shopper=shopper, version=agreement, accepted_at=now)],
+                ignore_conflicts=True,
+            )
     return shopper
 
 
@@ -146,6 +155,11 @@ def _address_clean(data: dict) -> dict:
         clean["phone"] = phone_normalize(data.get("phone"))
     except InvalidInput:
         errors["phone"] = "invalid phone"
+    if not errors.keys() & {"province", "city", "district"}:
+        # Couriers and remote-area postage read these names, so only the packaged list is accepted.
+        wrong = region_problem(province=clean["province"], city=clean["city"], district=clean["district"])
+        if wrong:
+            errors[wrong] = "not in the region list"
     if errors:
         raise InvalidInput(_("Please check the address."), detail=errors)
     return clean

@@ -4,6 +4,7 @@ from django.middleware.csrf import get_token, rotate_token
 from ninja import Query, Router
 from ninja.responses import Status
 
+from siyu.accounts.agreements import AGREEMENT_VERSION
 from siyu.accounts.selectors import SHOPPER_SESSION_KEY, address_get, addresses_of
 from siyu.accounts.services import (
     address_create,
@@ -96,7 +97,8 @@ def auth_otp(request, data: OtpIn):
 def auth_login(request, data: LoginIn):
     """A wrong or expired code is 401 otp_invalid: the request is well formed, the sign-in failed."""
     try:
-        shopper = shopper_sign_in(phone=data.phone, code=data.code)
+        # The app shows the same "signing in accepts…" line as the sign-in page, so the same record.
+        shopper = shopper_sign_in(phone=data.phone, code=data.code, shop=request.shop, agreement=AGREEMENT_VERSION)
     except InvalidInput as exc:
         if exc.code != "otp_invalid":
             raise

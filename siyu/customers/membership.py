@@ -225,10 +225,28 @@ def _points_wanted(options: dict) -> int:
     return int(text)
 
 
-def _points_payment(*, shop: Shop, shopper: Shopper, wanted: int, base: int) -> Adjustment | None:
-    balance = PointsEntry.objects.filter(customer__shop=shop, customer__phone_hash=shopper.phone_hash).aggregate(
+def _points_held(*, shop: Shop, shopper: Shopper) -> int:
+    return PointsEntry.objects.filter(customer__shop=shop, customer__phone_hash=shopper.phone_hash).aggregate(
         total=Coalesce(Sum("delta"), 0)
     )["total"]
+
+
+@dataclass(frozen=True)
+class PointsOffer:
+    balance: int
+    most: int  # the most points this basket can take: whole yuan, within max_redeem_bp of the base
+
+
+def points_offer(*, shop: Shop, shopper: Shopper, base: int) -> PointsOffer:
+    """What the checkout's points field tells the shopper, by the same cap as the points payment."""
+    balance = _points_held(shop=shop, shopper=shopper)
+    rules = settings_row_get(CrmSettings, shop_id=shop.pk)
+    yuan = min(balance // rules.points_per_yuan_redeemed, apply_rate(max(base, 0), rules.max_redeem_bp) // 100)
+    return PointsOffer(balance=balance, most=max(yuan, 0) * rules.points_per_yuan_redeemed)
+
+
+def _points_payment(*, shop: Shop, shopper: Shopper, wanted: int, base: int) -> Adjustment | None:
+    balance = _points_held(shop=shop, shopper=shopper)
     if wanted > balance:
         raise Conflict(
             _("You do not have that many points."),

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
+from siyu.accounts.agreements import AGREEMENT_VERSION
 from siyu.catalog.models import Sku
 from siyu.catalog.selectors import (
     categories_tree,
@@ -135,3 +136,14 @@ def poster(request, public_id: str):
         raise Http404()
     png = poster_png(product=item, shop=request.shop, share_url=_share_url(request, item, ref))
     return HttpResponse(png, content_type="image/png")
+
+
+@require_GET
+def agreement(request):
+    """The shop's user agreement: the text the sign-in page links to, of AGREEMENT_VERSION."""
+    return render(request, "storefront/agreement.html", {"version": AGREEMENT_VERSION})
+
+
+@require_GET
+def privacy_policy(request):
+    return render(request, "storefront/privacy_policy.html", {"version": AGREEMENT_VERSION})

@@ -1,11 +1,16 @@
 """Shopper sign-in (mobile number + one-time code), the "my" page and addresses."""
 
 from django.contrib import messages
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from siyu.accounts.agreements import AGREEMENT_VERSION
+from siyu.accounts.regions import region_cities, region_districts, region_provinces, region_tree
 from siyu.accounts.selectors import address_get, addresses_of
 from siyu.accounts.services import (
     address_create,
@@ -20,6 +25,7 @@ from siyu.core.security import client_ip
 
 from .helpers import current_shopper, safe_next, shopper_required
 
+RESEND_SECONDS = 60  # otp_request refuses a second code for a number within a minute
 ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "district", "detail")
 
 
@@ -32,14 +38,22 @@ def login(request):
         try:
             if request.POST.get("action") == "send":
                 otp_request(phone=ctx["phone"], ip=client_ip(request), shop=request.shop)
-                ctx["code_sent"] = True
+                ctx["code_sent"], ctx["resend_in"] = True, RESEND_SECONDS
             else:
-                shopper = shopper_sign_in(phone=ctx["phone"], code=request.POST.get("code", ""))
+                # The page says that signing in accepts the shop's agreement: record which version.
+                shopper = shopper_sign_in(
+                    phone=ctx["phone"],
+                    code=request.POST.get("code", ""),
+                    shop=request.shop,
+                    agreement=AGREEMENT_VERSION,
+                )
                 shopper_session_start(session=request.session, shopper=shopper)
                 return redirect(next_url)
         except DomainError as exc:
             ctx["error"] = exc.message
             ctx["code_sent"] = request.POST.get("action") != "send"
+            if isinstance(exc.detail, dict) and exc.detail.get("retry_after"):
+                ctx["resend_in"] = exc.detail["retry_after"]
             status = exc.status if exc.status < 500 else 400
     return render(request, "storefront/login.html", ctx, status=status)
 
@@ -90,10 +104,44 @@ def address_edit(request, public_id: str | None = None):
             messages.success(request, _("Address saved."))
             return redirect(safe_next(request, reverse("storefront:addresses")))
         except DomainError as exc:
-            errors, status = {"form": exc.message, **exc.detail}, exc.status
+            errors, status = {"form": exc.message, **_field_errors(exc.detail)}, exc.status
     return render(
-        request, "storefront/address_form.html", {"address": address, "data": data, "errors": errors}, status=status
+        request,
+        "storefront/address_form.html",
+        {"address": address, "data": data, "errors": errors, **_region_choices(data)},
+        status=status,
     )
+
+
+# The service's detail holds codes (the API returns them as they are); people read these instead.
+FIELD_ERRORS = {
+    "required": _lazy("Required."),
+    "invalid phone": _lazy("Enter an 11-digit mainland China mobile number."),
+    "not in the region list": _lazy("Choose from the list."),
+}
+
+
+def _field_errors(detail) -> dict:
+    if not isinstance(detail, dict):
+        return {}
+    return {k: FIELD_ERRORS.get(str(v), _lazy("Too long.")) for k, v in detail.items() if k in ADDRESS_FIELDS}
+
+
+def _region_choices(data: dict) -> dict:
+    """The picker's options for the address being edited, so the form works before its script loads."""
+    province, city = data.get("province", ""), data.get("city", "")
+    return {
+        "provinces": region_provinces(),
+        "cities": region_cities(province=province),
+        "districts": region_districts(province=province, city=city),
+    }
+
+
+@require_GET
+@cache_control(max_age=86400, public=True)
+def regions(request):
+    """The whole 省/市/区 list for the address picker's script (fetched once, then cached)."""
+    return JsonResponse(region_tree(), json_dumps_params={"ensure_ascii": False, "separators": (",", ":")})
 
 
 @shopper_required

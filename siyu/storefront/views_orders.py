@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from siyu.accounts.selectors import addresses_of
+from siyu.catalog.models import ProductStatus
 from siyu.core.errors import DomainError
 from siyu.orders.checkout import cart_lines, cart_set, order_place, order_quote
 from siyu.orders.lifecycle import order_cancel, order_confirm_receipt
@@ -26,6 +27,7 @@ from siyu.payments.providers import providers_enabled
 from siyu.payments.selectors import payment_for_shopper
 from siyu.payments.services import payment_start, sandbox_pay
 
+from .checkout_display import checkout_breakdown
 from .helpers import current_shopper, shopper_required
 
 ORDER_TABS = ("pending_payment", "paid", "shipped", "completed")
@@ -39,17 +41,48 @@ def _items_from(request) -> list[dict]:
     return [{"sku": s, "quantity": q} for s, q in zip(skus, quantities, strict=False)]
 
 
+def _chosen_lines(request) -> list[str]:
+    """The cart lines ticked for checkout (by SKU id); none ticked means the whole cart."""
+    return [v for v in (request.POST.getlist("line") or request.GET.getlist("line")) if v.isdigit()]
+
+
+def _cart_items(request, *, shop, shopper) -> list[dict]:
+    chosen = set(_chosen_lines(request))
+    return [
+        {"sku": ln.sku_id, "quantity": ln.quantity}
+        for ln in cart_lines(shop=shop, shopper=shopper)
+        if not chosen or str(ln.sku_id) in chosen
+    ]
+
+
 def _points(request) -> int:
     raw = request.POST.get("points") or request.GET.get("points") or "0"
     return int(raw) if raw.isdigit() and len(raw) <= 8 else 0
 
 
+def _cart_row(line) -> dict:
+    """A cart line as the page shows it: whether it can be bought now, and if not, why."""
+    sku = line.sku
+    if not sku.is_active or sku.product.status != ProductStatus.ON_SALE:
+        problem = _("No longer on sale")
+    elif sku.stock <= 0:
+        problem = _("Sold out")
+    elif sku.stock < line.quantity:
+        problem = _("Only %(n)s left") % {"n": sku.stock}
+    else:
+        problem = ""
+    return {"line": line, "sku": sku, "problem": problem, "total": sku.price * line.quantity}
+
+
 @shopper_required
 @require_GET
 def cart(request):
-    lines = cart_lines(shop=request.shop, shopper=current_shopper(request))
+    rows = [_cart_row(ln) for ln in cart_lines(shop=request.shop, shopper=current_shopper(request))]
+    buyable = [r for r in rows if not r["problem"]]
     return render(
-        request, "storefront/cart.html", {"lines": lines, "total": sum(ln.sku.price * ln.quantity for ln in lines)}
+        request,
+        "storefront/cart.html",
+        {"rows": rows, "total": sum(r["total"] for r in buyable), "buyable": len(buyable)},
     )
 
 
@@ -65,7 +98,8 @@ def cart_update(request):
             add=request.POST.get("mode") == "add",
         )
         if request.POST.get("mode") == "add":
-            messages.success(request, _("Added to cart."))
+            # The "cart" tag makes the page add a link to the cart after the message.
+            messages.success(request, _("Added to cart."), extra_tags="cart")
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect(request.POST.get("back") if request.POST.get("back", "").startswith("/") else "storefront:cart")
@@ -76,11 +110,7 @@ def cart_update(request):
 def checkout(request):
     shop, shopper = request.shop, current_shopper(request)
     from_cart = (request.POST.get("from_cart") or request.GET.get("from_cart")) == "1"
-    items = (
-        [{"sku": ln.sku_id, "quantity": ln.quantity} for ln in cart_lines(shop=shop, shopper=shopper)]
-        if from_cart
-        else _items_from(request)
-    )
+    items = _cart_items(request, shop=shop, shopper=shopper) if from_cart else _items_from(request)
     addresses = addresses_of(shop=shop, shopper=shopper)
     chosen = request.POST.get("address") or request.GET.get("address") or (addresses[0].public_id if addresses else "")
     address = next((a for a in addresses if a.public_id == chosen), None)
@@ -126,6 +156,8 @@ def checkout(request):
             "note": request.POST.get("note", ""),
             "error": error,
             "points": _points(request),
+            "lines_chosen": _chosen_lines(request),
+            **checkout_breakdown(shop=shop, shopper=shopper, quote=quote, province=address.province if address else ""),
         },
         status=status,
     )
