@@ -8,7 +8,7 @@ from ninja import Field, Schema
 from siyu.catalog.models import MAX_FEATURED
 
 from .schemas import MAX_STOCK, NAME_PATTERN, Fen, Id, In, PageIn, media_url
-from .storefront_schemas import CategoryOut, ImageOut, ProductBaseOut, ReturnPolicyOut, ShopOut
+from .storefront_schemas import CategoryOut, FromCategoryNode, ImageOut, ProductBaseOut, ReturnPolicyOut, ShopOut
 
 # --- shop and dashboard ------------------------------------------------------------------
 
@@ -47,12 +47,8 @@ class ConsoleCategoryOut(CategoryOut):
     is_visible: bool
 
 
-class ConsoleCategoryTreeOut(ConsoleCategoryOut):
+class ConsoleCategoryTreeOut(FromCategoryNode, ConsoleCategoryOut):
     children: list[ConsoleCategoryOut]
-
-    @staticmethod
-    def resolve_children(obj):
-        return getattr(obj, "subs", [])
 
 
 class CategoryIn(In):

@@ -5,7 +5,8 @@ from typing import Literal
 
 from ninja import Field, Schema
 
-from siyu.catalog.models import ProductStatus, ReturnPolicy
+from siyu.catalog.models import Category, ProductStatus, ReturnPolicy
+from siyu.catalog.selectors import CategoryNode
 
 from .schemas import Id, In, PageIn, Phone, media_url
 
@@ -60,14 +61,39 @@ class CategoryOut(Schema):
     parent_id: int | None
 
 
-class CategoryTreeOut(Schema):
+class FromCategoryNode(Schema):
+    """A tree row read from a `catalog.selectors.CategoryNode`: the top category's own fields
+    (those a schema names), and its sub-categories as `children`."""
+
+    @staticmethod
+    def resolve_id(node: CategoryNode) -> int:
+        return node.category.pk
+
+    @staticmethod
+    def resolve_name(node: CategoryNode) -> str:
+        return node.category.name
+
+    @staticmethod
+    def resolve_parent_id(node: CategoryNode) -> None:
+        return None  # a top category
+
+    @staticmethod
+    def resolve_position(node: CategoryNode) -> int:
+        return node.category.position
+
+    @staticmethod
+    def resolve_is_visible(node: CategoryNode) -> bool:
+        return node.category.is_visible
+
+    @staticmethod
+    def resolve_children(node: CategoryNode) -> list[Category]:
+        return node.subs
+
+
+class CategoryTreeOut(FromCategoryNode):
     id: int
     name: str
     children: list[CategoryOut]
-
-    @staticmethod
-    def resolve_children(obj):
-        return getattr(obj, "subs", [])
 
 
 class ProductBaseOut(Schema):

@@ -1,5 +1,7 @@
 """Reads of the catalogue, each with a fixed number of queries."""
 
+from dataclasses import dataclass
+
 from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from siyu.core.errors import NotFound
@@ -41,14 +43,23 @@ def products_featured(*, shop: Shop) -> list[Product]:
     )
 
 
-def categories_tree(*, shop: Shop, visible_only: bool = True) -> list[Category]:
-    """Top categories, each with `.subs` (its children), from one query."""
+@dataclass(frozen=True)
+class CategoryNode:
+    """A top category and its sub-categories (categories have two levels), in display order."""
+
+    category: Category
+    subs: list[Category]
+
+
+def categories_tree(*, shop: Shop, visible_only: bool = True) -> list[CategoryNode]:
+    """The shop's categories as a tree of top categories, from one query."""
     qs = Category.objects.filter(shop=shop).order_by("position", "id")
     rows = list(qs.filter(is_visible=True) if visible_only else qs)
-    tops = [c for c in rows if c.parent_id is None]
-    for top in tops:
-        top.subs = [c for c in rows if c.parent_id == top.pk]
-    return tops
+    children: dict[int, list[Category]] = {}
+    for row in rows:
+        if row.parent_id is not None:
+            children.setdefault(row.parent_id, []).append(row)
+    return [CategoryNode(category=c, subs=children.get(c.pk, [])) for c in rows if c.parent_id is None]
 
 
 def category_get(*, shop: Shop, category_id: int) -> Category:
