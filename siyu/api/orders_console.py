@@ -6,14 +6,12 @@ from datetime import date, datetime, time, timedelta
 
 from django.db.models import Prefetch
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 from ninja import File, Query, Router, UploadedFile
 from ninja.responses import Status
 
-from siyu.core.errors import InvalidInput
 from siyu.orders.exports import order_export_reveals_contacts
 from siyu.orders.fulfilment import order_ship, orders_ship_batch, shipping_rows_parse
-from siyu.orders.models import OrderLine
+from siyu.orders.models import Order, OrderLine
 from siyu.orders.selectors import aftersales_for_staff, order_for_staff, orders_for_staff
 from siyu.payments.aftersales import (
     aftersale_exchange_retry,
@@ -23,7 +21,7 @@ from siyu.payments.aftersales import (
     aftersale_refund_retry,
     aftersale_review,
 )
-from siyu.payments.selectors import payments_of_order
+from siyu.payments.selectors import order_payments_load
 from siyu.payments.services import payment_record_manual
 
 from .auth import staff_auth
@@ -46,6 +44,7 @@ from .orders_console_schemas import (
 )
 from .orders_export import MAX_EXPORT_ROWS, orders_csv_response, orders_xlsx_response
 from .schemas import ERRORS, page_of
+from .uploads import refuse_oversized
 
 router = Router(tags=["console orders"], auth=staff_auth)
 
@@ -71,10 +70,8 @@ def _filtered(request, filters: OrderFiltersIn):
     return qs.prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
 
 
-def _detail(request, public_id: str):
-    order = order_for_staff(shop=request.shop, public_id=public_id)
-    order.payment_rows = payments_of_order(shop=request.shop, order_id=order.pk)
-    return order
+def _detail(request, public_id: str) -> Order:
+    return order_payments_load(order=order_for_staff(shop=request.shop, public_id=public_id))
 
 
 # --- orders ------------------------------------------------------------------------------
@@ -102,9 +99,9 @@ def orders_export(request, filters: Query[ExportFilterIn]):
 @router.post("/orders/ship-batch", response={200: BatchShipOut, **ERRORS})
 def orders_ship_from_file(request, file: File[UploadedFile]):
     """Ship many orders from a CSV or .xlsx with columns order number, carrier and tracking number
-    (订单号, 快递公司, 快递单号). Good rows ship; bad rows come back with the reason."""
-    if file.size > MAX_UPLOAD_BYTES:
-        raise InvalidInput(_("The file is too large."), detail={"file": "at most 5 MB"})
+    (订单号, 快递公司, 快递单号). Good rows ship; bad rows come back with the reason. A file over
+    5 MB is refused with 413 (code too_large)."""
+    refuse_oversized(file, limit=MAX_UPLOAD_BYTES, field="file")
     rows = shipping_rows_parse(filename=file.name or "", content=file.read())
     return orders_ship_batch(actor=request.auth, shop=request.shop, rows=rows)
 

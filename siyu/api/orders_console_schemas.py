@@ -4,7 +4,7 @@ Staff see full contact details on an order's detail; lists show phone numbers ma
 """
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
 
@@ -17,7 +17,18 @@ from .orders_schemas import (
     ShipToOut,
     TimelineOut,
 )
-from .schemas import MAX_STOCK, Fen, Id, In, PageIn
+from .schemas import MAX_STOCK, NAME_PATTERN, TRIMMED_PATTERN, Fen, Id, In, PageIn
+
+# The rules of siyu.orders.fulfilment.tracking_clean, stated so that clients can check them first.
+Carrier = Annotated[str, Field(max_length=40, pattern=NAME_PATTERN, description="The carrier's name, e.g. 顺丰.")]
+TrackingNumber = Annotated[
+    str,
+    Field(
+        max_length=40,
+        pattern="^[A-Za-z0-9-]*[A-Za-z0-9][A-Za-z0-9-]*$",
+        description="Letters, digits and hyphens (ASCII), at least one letter or digit.",
+    ),
+]
 
 # --- console -----------------------------------------------------------------------------
 
@@ -116,10 +127,6 @@ class ConsoleOrderDetailOut(OrderDetailOut):
     payments: list[PaymentOut]
 
     @staticmethod
-    def resolve_payments(obj):
-        return getattr(obj, "payment_rows", [])
-
-    @staticmethod
     def resolve_shopper_masked_phone(obj):
         return obj.shopper.masked_phone
 
@@ -129,8 +136,8 @@ class ConsoleOrderDetailOut(OrderDetailOut):
 
 
 class ShipIn(In):
-    carrier: str = Field(max_length=40)
-    tracking_number: str = Field(max_length=40)
+    carrier: Carrier
+    tracking_number: TrackingNumber
     lines: dict[int, int] | None = Field(
         None,
         max_length=50,
@@ -206,13 +213,18 @@ class ReplacementIn(In):
 
 
 class ReplacementShipIn(In):
-    carrier: str = Field(max_length=40)
-    tracking_number: str = Field(max_length=40)
+    carrier: Carrier
+    tracking_number: TrackingNumber
 
 
 class ManualPaymentIn(In):
     amount_fen: Fen = Field(description="Must equal the order total.")
-    reference: str = Field(min_length=4, max_length=40, description="The bank or transfer reference.")
+    reference: str = Field(
+        min_length=4,
+        max_length=40,
+        pattern=TRIMMED_PATTERN,
+        description="The bank or transfer reference, without spaces at either end.",
+    )
 
 
 class ManualPaymentOut(Schema):

@@ -4,6 +4,7 @@ All money is integer fen (`*_fen`). Shoppers never see a cost price, an actor's 
 shopper's data; lists show phone numbers masked.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 
@@ -344,7 +345,8 @@ class OrderDetailOut(_OrderBase):
     cancelled_at: datetime | None
     ship_to: ShipToOut
     lines: list[OrderLineOut]
-    timeline: list[TimelineOut]
+    # A Sequence, so the console's detail can show a richer row (ConsoleTimelineOut) in its place.
+    timeline: Sequence[TimelineOut]
     shipments: list[ShipmentOut]
     after_sales: list[AfterSaleOut]
 

@@ -20,6 +20,12 @@ CONTROL_CLASS = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f"
 # A name: text with at least one character that is not a space (the services strip names and
 # refuse blank ones), and like all text no control characters.
 NAME_PATTERN = f"^[^{CONTROL_CLASS}]*[^\\s{CONTROL_CLASS}][^{CONTROL_CLASS}]*$"
+# What Python's str.strip() removes, spelled out, since `\s` means a different set in JSON Schema,
+# Python and pydantic's Rust engine (U+0085 and U+FEFF are where they part).
+STRIP_CLASS = "\\t-\\r\\u001c-\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+# Text the services' trimming leaves as it is (no space at either end), for fields whose length
+# rule counts the trimmed text.
+TRIMMED_PATTERN = f"^[^{STRIP_CLASS}{CONTROL_CLASS}]([^{CONTROL_CLASS}]*[^{STRIP_CLASS}{CONTROL_CLASS}])?$"
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 # A mainland China mobile number, 11 ASCII digits (the length pins the pattern's end, so no engine's

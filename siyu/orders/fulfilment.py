@@ -2,12 +2,13 @@
 
 import csv
 import io
+import re
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from siyu.core.errors import Conflict, DomainError, InvalidInput
+from siyu.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from siyu.core.events import event_record
 from siyu.core.permissions import Actor, require
 from siyu.shops.models import Shop
@@ -17,6 +18,9 @@ from .models import Order, OrderStatus, Shipment
 
 S = OrderStatus
 MAX_BATCH_ROWS = 5000
+# ASCII letters, digits and hyphens with at least one letter or digit: what carriers print, and what
+# the API document states. `str.isalnum` would also take other scripts' letters and digits.
+TRACKING_RE = re.compile(r"[A-Za-z0-9-]*[A-Za-z0-9][A-Za-z0-9-]*")
 
 
 def tracking_clean(carrier: str, tracking: str) -> tuple[str, str]:
@@ -25,7 +29,7 @@ def tracking_clean(carrier: str, tracking: str) -> tuple[str, str]:
     errors = {}
     if not carrier or len(carrier) > 40:
         errors["carrier"] = "1 to 40 characters"
-    if not tracking or len(tracking) > 40 or not tracking.replace("-", "").isalnum():
+    if len(tracking) > 40 or not TRACKING_RE.fullmatch(tracking):
         errors["tracking_number"] = "1 to 40 letters or digits"
     if errors:
         raise InvalidInput(_("Check the carrier and tracking number."), detail=errors)
@@ -73,6 +77,8 @@ def order_ship(*, actor: Actor, order_id: int, carrier: str, tracking_number: st
 
 
 def _ship_quantities(order_lines: dict, lines: dict | None) -> dict[int, int]:
+    """Units to ship per line: a line not on this order is 404, more than is left on it 409 (what
+    is left changes as the order ships and refunds), a quantity below one 400."""
     open_qty = {pk: ln.quantity - ln.refunded_quantity - ln.shipped_quantity for pk, ln in order_lines.items()}
     if lines is None:
         wanted = {pk: q for pk, q in open_qty.items() if q > 0}
@@ -83,8 +89,16 @@ def _ship_quantities(order_lines: dict, lines: dict | None) -> dict[int, int]:
                 line_id, quantity = int(raw_id), int(raw_qty)
             except (TypeError, ValueError):
                 raise InvalidInput(detail={"lines": "line id → quantity"}) from None
-            if line_id not in order_lines or not 0 < quantity <= open_qty[line_id]:
-                raise InvalidInput(_("Ship at most what is left on each line."), detail={"line": line_id})
+            if line_id not in order_lines:
+                raise NotFound(_("This line is not on the order."), detail={"line": line_id})
+            if quantity < 1:
+                raise InvalidInput(detail={"lines": "at least 1 unit a line"})
+            if quantity > open_qty[line_id]:
+                raise Conflict(
+                    _("Ship at most what is left on each line."),
+                    code="more_than_left",
+                    detail={"line": line_id, "left": open_qty[line_id]},
+                )
             wanted[line_id] = quantity
     if not wanted:
         raise Conflict(_("Nothing is left to ship."), code="nothing_to_ship")

@@ -1,8 +1,8 @@
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 
 from siyu.accounts.models import Shopper
 from siyu.core.errors import NotFound
-from siyu.orders.models import AfterSale, AfterSaleKind
+from siyu.orders.models import AfterSale, AfterSaleKind, Order
 from siyu.orders.selectors import aftersales_for_staff
 from siyu.orders.states import REFUND_DUE
 from siyu.shops.models import Shop
@@ -23,6 +23,13 @@ def payment_for_shopper(*, shop: Shop, shopper: Shopper, out_trade_no: str) -> P
 
 def payments_of_order(*, shop: Shop, order_id: int) -> list[Payment]:
     return list(Payment.objects.filter(shop=shop, order_id=order_id).prefetch_related("refunds"))
+
+
+def order_payments_load(*, order: Order) -> Order:
+    """The order with its payments (newest first), each with its refunds, loaded into the relation
+    (two queries), so `order.payments.all()` and `payment.refunds.all()` query nothing more."""
+    prefetch_related_objects([order], "payments__refunds")
+    return order
 
 
 def refunds_for_staff(*, shop: Shop, status: str = ""):

@@ -178,9 +178,16 @@ def test_ship_one_order_in_parts(api, shop, shopper, address, tea):
     assert part.status_code == 200, part.content
     assert part.json()["status"] == "partially_shipped" and len(part.json()["shipments"]) == 1
     too_many = _post(api, url, {"carrier": "顺丰", "tracking_number": "SF2", "lines": {str(first.pk): 1}})
-    assert too_many.status_code == 400
-    bad = _post(api, url, {"carrier": "顺丰", "tracking_number": "SF 2!"})
-    assert bad.status_code == 400 and "tracking_number" in bad.json()["detail"]
+    assert too_many.status_code == 409 and too_many.json()["code"] == "more_than_left"
+    assert too_many.json()["detail"] == {"line": first.pk, "left": 0}
+    elsewhere = _post(api, url, {"carrier": "顺丰", "tracking_number": "SF2", "lines": {"999999": 1}})
+    assert elsewhere.status_code == 404 and elsewhere.json()["detail"] == {"line": 999999}
+    for tracking in ("SF 2!", "SF２", "---", ""):  # a space, a full-width digit, no letter or digit, blank
+        bad = _post(api, url, {"carrier": "顺丰", "tracking_number": tracking})
+        assert bad.status_code == 400, tracking
+        assert [e["loc"][-1] for e in bad.json()["detail"]["errors"]] == ["tracking_number"], tracking
+    blank_carrier = _post(api, url, {"carrier": "  ", "tracking_number": "SF2"})
+    assert [e["loc"][-1] for e in blank_carrier.json()["detail"]["errors"]] == ["carrier"]
     rest = _post(api, url, {"carrier": "圆通", "tracking_number": "YT2"})
     assert rest.json()["status"] == "shipped" and rest.json()["shipped_at"]
 
@@ -194,6 +201,27 @@ def test_finance_staff_cannot_ship(client, shop, shopper, address, tea):
     )
     assert response.status_code == 403 and response.json()["detail"] == {"permission": "orders.manage"}
     assert not order.shipments.exists()
+
+
+@pytest.mark.parametrize(
+    "tracking", ["SF1", "sf-1", "-1-", "a" * 40, "SF 1", "SF１", "١٢٣", "ＳＦ1", "--", "a" * 41, "Ж1"]
+)
+def test_the_service_tracking_rule_is_the_documented_one(tracking):
+    """The console, the batch file and the API all ship through tracking_clean; what it takes is
+    exactly what the OpenAPI document's pattern and length admit (after trimming)."""
+    import re
+
+    from siyu.api.orders_console_schemas import ShipIn
+    from siyu.core.errors import InvalidInput
+    from siyu.orders.fulfilment import tracking_clean
+
+    rule = ShipIn.model_json_schema()["properties"]["tracking_number"]
+    documented = bool(re.fullmatch(rule["pattern"].rstrip("$"), tracking)) and len(tracking) <= rule["maxLength"]
+    try:
+        accepted = tracking_clean("顺丰", tracking) == ("顺丰", tracking)
+    except InvalidInput:
+        accepted = False
+    assert accepted == documented
 
 
 def _upload(api, name, content):
@@ -427,6 +455,9 @@ def test_exchange_through_the_api(api, shop, owner, shopper, address, tea):
     assert _post(api, f"{base}/replacement-shipment", {"carrier": "顺丰", "tracking_number": "SF2"}).status_code == 409
     Sku.objects.filter(pk=large.pk).update(stock=1)
     assert _post(api, f"{base}/replacement", {}).json()["status"] == "replacement_ready"
+    for carrier, tracking, field in (("顺丰", "SF 2", "tracking_number"), (" ", "SF2", "carrier")):
+        refused = _post(api, f"{base}/replacement-shipment", {"carrier": carrier, "tracking_number": tracking})
+        assert refused.status_code == 400 and refused.json()["detail"]["errors"][0]["loc"][-1] == field
     shipped = _post(api, f"{base}/replacement-shipment", {"carrier": "顺丰", "tracking_number": "SF2"})
     assert shipped.status_code == 200, shipped.content
     assert (shipped.json()["status"], shipped.json()["replacement_tracking"]) == ("replacement_sent", "SF2")
