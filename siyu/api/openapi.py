@@ -3,7 +3,9 @@
 
 - text never carries control characters (tab, newline and carriage return aside): a `pattern`;
 - a query or path value is never blank (`minLength: 1`) and never null (a missing parameter is
-  how one says "no filter"), so "" is not among a filter's choices either.
+  how one says "no filter"), so "" is not among a filter's choices either;
+- a multipart body has only its named parts, none of them null (an optional part is left out),
+  and no file part is empty.
 """
 
 from typing import Any
@@ -42,11 +44,17 @@ def _text_rules(schema: dict, components: dict, seen: set[str]) -> None:
         _text_rules(prop, components, seen)
 
 
-def _url_value_rules(schema: dict) -> dict:
+def _never_null(schema: dict) -> dict:
+    """`X | None` as just X: where a value is left out rather than sent as null."""
     options = [s for s in schema.get("anyOf", [schema]) if s.get("type") != "null"]
     if len(options) == 1 and "anyOf" in schema:
         rest = {k: v for k, v in schema.items() if k != "anyOf"}
         schema = {**rest, **options[0]}
+    return schema
+
+
+def _url_value_rules(schema: dict) -> dict:
+    schema = _never_null(schema)
     if schema.get("type") == "string":
         if "enum" in schema:
             schema["enum"] = [v for v in schema["enum"] if v != ""]
@@ -59,13 +67,24 @@ def _url_value_rules(schema: dict) -> dict:
     return schema
 
 
-def _named_parts_only(schema: dict, components: dict) -> None:
+def _multipart_rules(schema: dict, components: dict) -> None:
     """A multipart body is read for its named parts only (files and form fields); say so, so that
-    nobody sends other parts (ninja's file-only bodies would otherwise be an open object)."""
+    nobody sends other parts (ninja's file-only bodies would otherwise be an open object).
+
+    And a file part holds at least one byte: every service refuses an empty file, and a part with
+    headers but no body (how some encoders, werkzeug's among them, write an empty file) is not a
+    file to Django's parser at all, so the operation would answer that the part is missing."""
     ref = schema.get("$ref")
     target = components.get(ref.rsplit("/", 1)[1], {}) if ref else schema
     if target.get("type") == "object" and "properties" in target:
         target.setdefault("additionalProperties", False)
+    parts = target.get("properties", {})
+    for name, part in parts.items():
+        # An optional part is left out; multipart has no null.
+        part = parts[name] = _never_null(part)
+        for option in (part, part.get("items") or {}):
+            if option.get("format") == "binary":
+                option["minLength"] = max(1, option.get("minLength", 0))
 
 
 def _component_refs(node: Any) -> None:
@@ -94,7 +113,7 @@ def document_input_rules(doc: dict[str, Any]) -> dict[str, Any]:
             for content_type, media in operation.get("requestBody", {}).get("content", {}).items():
                 _text_rules(media.get("schema", {}), components, seen)
                 if content_type == "multipart/form-data":
-                    _named_parts_only(media.get("schema", {}), components)
+                    _multipart_rules(media.get("schema", {}), components)
     return doc
 
 

@@ -190,7 +190,7 @@ def aftersale_create(
     request,
     public_id: str,
     form: Form[AfterSaleForm],
-    photos: File[list[UploadedFile]] = None,
+    photos: File[list[UploadedFile] | None] = None,
 ):
     """Ask for a refund, a return or an exchange of one line (multipart form; up to 6 photos)."""
     sale = aftersale_request(
