@@ -23,14 +23,15 @@ from .regions import region_problem
 from .roles import OWNER, ROLE_PERMISSIONS
 from .sessions import sessions_end
 
-PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+# ASCII digits only: `\d` would also take other scripts' digits (Arabic-Indic, full-width…).
+PHONE_RE = re.compile(r"1[3-9][0-9]{9}")
 
 
 def phone_normalize(raw: str | None, *, field: str = "phone") -> str:
     phone = re.sub(r"[\s-]", "", str(raw or ""))
     if phone.startswith("+86"):
         phone = phone[3:]
-    if not PHONE_RE.match(phone):
+    if not PHONE_RE.fullmatch(phone):
         raise InvalidInput(_("Enter an 11-digit mainland China mobile number."), detail={field: "invalid phone"})
     return phone
 
@@ -91,7 +92,7 @@ def shopper_sign_in(*, phone: str, code: str, shop: Shop | None = None, agreemen
     phone_hash = lookup_hash(phone)
     now = timezone.now()
     wrong = InvalidInput(_("The code is wrong or has expired."), code="otp_invalid")
-    if not re.fullmatch(r"\d{6}", code):
+    if not re.fullmatch(r"[0-9]{6}", code):
         raise wrong
     challenge = (
         OtpChallenge.objects.filter(phone_hash=phone_hash, used_at__isnull=True, expires_at__gt=now)

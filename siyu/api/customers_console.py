@@ -7,12 +7,10 @@ import json
 from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 from ninja import File, Form, Query, Router, UploadedFile
 from ninja.responses import Status
 
-from siyu.accounts.selectors import staff_get
-from siyu.core.errors import InvalidInput, NotFound
+from siyu.core.errors import InvalidInput
 from siyu.core.permissions import require
 from siyu.customers import followups, importer, privacy, rfm, segments, social, tags
 from siyu.customers.selectors import (
@@ -60,6 +58,7 @@ from .customers_console_schemas import (
     TagOut,
 )
 from .schemas import ERRORS, Id, page_of
+from .uploads import refuse_oversized
 
 router = Router(tags=["console customers"], auth=staff_auth)
 
@@ -117,9 +116,9 @@ def imports(request):
 @router.post("/customers/imports", response={201: ImportJobDetailOut, **ERRORS})
 def import_upload(request, file: File[UploadedFile], form: Form[ImportForm]):
     """Import an order export (CSV or .xlsx) now and return its report. Bad rows never stop it;
-    they come back in rejected_rows with their reasons. Importing the same file again changes nothing."""
-    if file.size > MAX_UPLOAD_BYTES:
-        raise InvalidInput(_("The file is too large."), detail={"file": "at most 20 MB"})
+    they come back in rejected_rows with their reasons. Importing the same file again changes nothing.
+    A file over 20 MB is refused with 413 (code too_large)."""
+    refuse_oversized(file, limit=MAX_UPLOAD_BYTES, field="file")
     mapping = None
     if form.mapping:
         try:
@@ -295,18 +294,8 @@ def social_accounts(request):
     }
 
 
-def _owner_of_this_shop(request, owner_id: int | None) -> None:
-    """A referenced staff member who is not this shop's is 404, naming the field."""
-    if owner_id is not None:
-        try:
-            staff_get(shop=request.shop, staff_id=owner_id)
-        except NotFound:
-            raise NotFound(detail={"owner_id": owner_id}) from None
-
-
 @router.post("/social-accounts", response={201: SocialAccountOut, **ERRORS})
 def social_account_add(request, data: SocialAccountIn):
-    _owner_of_this_shop(request, data.owner_id)
     account = social.social_account_save(actor=request.auth, shop=request.shop, data=data.dict())
     return Status(201, _account_out(social_account_for_staff(shop=request.shop, account_id=account.pk)))
 
@@ -314,7 +303,6 @@ def social_account_add(request, data: SocialAccountIn):
 @router.patch("/social-accounts/{account_id}", response={200: SocialAccountOut, **ERRORS})
 def social_account_update(request, account_id: Id, data: SocialAccountPatchIn):
     account = social_account_for_staff(shop=request.shop, account_id=account_id)
-    _owner_of_this_shop(request, data.owner_id)
     current = {k: getattr(account, k) for k in ("name", "kind", "handle", "capacity", "owner_id")}
     changes = data.dict(exclude_unset=True)
     social.social_account_save(

@@ -6,18 +6,21 @@ rules need customers.manage, distribution settings and rules shop.manage, withdr
 finance.manage, traceability batches and price floors catalog.manage.
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.utils import timezone
 from ninja import Query, Router
 from ninja.responses import Status
 
-from siyu.catalog.selectors import product_for_staff, sku_for_staff
+from siyu.catalog.selectors import sku_for_staff
 from siyu.core.errors import NotFound
 from siyu.customers.selectors import customer_for_staff
 from siyu.distribution import flags, prices, trace, withdrawals
 from siyu.distribution import promoters as promoter_services
 from siyu.distribution.console_reads import commission_rules_of, price_floors_of
+from siyu.distribution.models import TraceCode, TraceScan, Withdrawal
 from siyu.distribution.selectors import (
     commissions_of,
     distribution_settings,
@@ -198,23 +201,34 @@ def commission_rule_delete(request, rule_id: Id):
 # --- withdrawals, flags, price floors ------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class StaffWithdrawal:
+    """What StaffWithdrawalOut reads: the withdrawal's own fields, and how many different people
+    must approve it (shown only: `withdrawal_approve` applies the rule again under the row lock)."""
+
+    withdrawal: Withdrawal
+    approvals_needed: int
+
+    def __getattr__(self, name: str) -> Any:  # only names the dataclass lacks: the row's fields
+        return getattr(self.withdrawal, name)
+
+
 @router.get("/withdrawals", response={200: list[StaffWithdrawalOut], **ERRORS})
 def withdrawal_list(request):
     """Withdrawals waiting for approval or payout, oldest first."""
     shop_settings = distribution_settings(shop=request.shop)
-    rows = list(withdrawals_to_approve(shop=request.shop))
-    for row in rows:  # shown only; the service decides
-        row.approvals_needed = withdrawals.withdrawal_approvals_needed(withdrawal=row, shop_settings=shop_settings)
-    return rows
+    return [
+        StaffWithdrawal(w, withdrawals.withdrawal_approvals_needed(withdrawal=w, shop_settings=shop_settings))
+        for w in withdrawals_to_approve(shop=request.shop)
+    ]
 
 
 def _withdrawal_args(request, withdrawal_id: int) -> dict:
     return {"actor": request.auth, "shop": request.shop, "withdrawal_id": withdrawal_id}
 
 
-def _withdrawal_out(request, withdrawal):
-    withdrawal.approvals_needed = withdrawals.withdrawal_approvals_needed(withdrawal=withdrawal)
-    return withdrawal
+def _withdrawal_out(request, withdrawal: Withdrawal) -> StaffWithdrawal:
+    return StaffWithdrawal(withdrawal, withdrawals.withdrawal_approvals_needed(withdrawal=withdrawal))
 
 
 @router.post("/withdrawals/{withdrawal_id}/approve", response={200: StaffWithdrawalOut, **ERRORS})
@@ -274,17 +288,11 @@ def trace_batches(request, q: Query[PageIn]):
 def trace_batch_create(request, data: TraceBatchIn):
     """Generate `quantity` unique codes (one per physical item) for a product, optionally one SKU.
     A product, or a SKU of it, that is not this shop's is 404."""
-    product = product_for_staff(shop=request.shop, public_id=data.product)
-    sku = None
-    if data.sku_id is not None:
-        sku = next((s for s in product.skus.all() if s.pk == data.sku_id), None)
-        if sku is None:
-            raise NotFound(detail={"sku_id": data.sku_id})
     batch = trace.trace_batch_create(
         actor=request.auth,
         shop=request.shop,
-        product=product,
-        sku=sku,
+        product=data.product,
+        sku=data.sku_id,
         name=data.name,
         quantity=data.quantity,
     )
@@ -307,5 +315,15 @@ def trace_codes(request, batch_id: Id, q: Query[TraceCodeFilterIn]):
 def trace_code(request, code: str):
     """One code with its latest scans (time, network, a short visitor hash)."""
     found, scans = trace.trace_scans_of_code(shop=request.shop, code=code)
-    found.scans_list = scans
-    return found
+    return TraceCodeShown(found, scans)
+
+
+@dataclass(frozen=True)
+class TraceCodeShown:
+    """What TraceCodeDetailOut reads: the code's own fields, and its latest scans only."""
+
+    trace_code: TraceCode
+    scans: list[TraceScan]
+
+    def __getattr__(self, name: str) -> Any:  # only names the dataclass lacks: the row's fields
+        return getattr(self.trace_code, name)

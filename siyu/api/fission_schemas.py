@@ -478,7 +478,12 @@ class PriceFloorIn(In):
 
 
 class TraceBatchIn(In):
-    product: str = Field(max_length=16, description="The product's public id (404 if not this shop's).")
+    product: str = Field(
+        min_length=1,
+        max_length=16,
+        pattern="^[0-9a-z]+$",
+        description="The product's public id (404 if not this shop's).",
+    )
     sku_id: Id | None = None
     name: str = Field(max_length=40, pattern=NAME_PATTERN)
     quantity: int = Field(ge=1, le=MAX_QUANTITY, description="How many codes, one per item.")
@@ -548,11 +553,7 @@ class TraceScanOut(Schema):
 
 class TraceCodeDetailOut(TraceCodeOut):
     batch_id: int
-    scans: list[TraceScanOut]
-
-    @staticmethod
-    def resolve_scans(obj):
-        return getattr(obj, "scans_list", [])
+    scans: list[TraceScanOut] = Field(description="The latest scans, newest first.")
 
 
 class TraceScanResultOut(Schema):

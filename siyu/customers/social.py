@@ -79,10 +79,16 @@ def _clean_account(*, shop: Shop, data: dict) -> dict:
     if "capacity" not in errors and not 1 <= capacity <= MAX_CAPACITY:
         errors["capacity"] = "out of range"
     owner_id = data.get("owner_id") or None
-    if owner_id is not None and not StaffMember.objects.filter(shop=shop, pk=owner_id).exists():
-        errors["owner_id"] = "not found"
+    if owner_id is not None:
+        try:
+            owner_id = int(owner_id)
+        except (TypeError, ValueError):
+            errors["owner_id"] = "not a whole number"
     if errors:
         raise InvalidInput(detail=errors)
+    # Checked after the input: a staff member who is not this shop's is missing, as at every door.
+    if owner_id is not None and not StaffMember.objects.filter(shop=shop, pk=owner_id).exists():
+        raise NotFound(detail={"owner_id": owner_id})
     return {"name": name, "kind": kind, "handle": handle, "capacity": capacity, "owner_id": owner_id}
 
 

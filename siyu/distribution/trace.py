@@ -73,34 +73,40 @@ def _whole(value, field: str, errors: dict) -> int | None:
     return int(text)
 
 
-def _product_of(shop: Shop, product) -> Product | None:
+def _product_of(shop: Shop, product) -> Product:
+    """This shop's product, given as itself or its public id; NotFound for any other, as at every
+    other door that names a product."""
     if isinstance(product, Product):
-        return product if product.shop_id == shop.pk else None
-    key = str(product or "").strip()
-    if not key:
-        return None
-    return Product.objects.filter(shop=shop, public_id=key).first()
+        if product.shop_id != shop.pk:
+            raise NotFound(detail={"product": product.public_id})
+        return product
+    key = str(product).strip()
+    found = Product.objects.filter(shop=shop, public_id=key).first()
+    if found is None:
+        raise NotFound(detail={"product": key})
+    return found
 
 
-def _sku_of(product: Product, sku) -> Sku | None:
+def _sku_of(product: Product, sku) -> Sku:
+    """A SKU of that product, given as itself or its id; NotFound for any other."""
     if isinstance(sku, Sku):
-        return sku if sku.product_id == product.pk else None
-    try:
-        return Sku.objects.filter(product=product, pk=int(sku)).first()
-    except (TypeError, ValueError):
-        return None
+        if sku.product_id != product.pk:
+            raise NotFound(detail={"sku": sku.pk})
+        return sku
+    found = Sku.objects.filter(product=product, pk=int(sku)).first()
+    if found is None:
+        raise NotFound(detail={"sku": int(sku)})
+    return found
 
 
 def _clean_batch(shop: Shop, *, product, sku, name, quantity) -> dict:
+    """The batch's values: input that cannot be right is 400 (all fields at once); then a product
+    or SKU that is not this shop's is 404."""
     errors: dict = {}
-    target = _product_of(shop, product)
-    if target is None:
-        errors["product"] = "required" if not product else "not found"
-    variant = None
-    if sku not in (None, "") and target is not None:
-        variant = _sku_of(target, sku)
-        if variant is None:
-            errors["sku"] = "not found"
+    if isinstance(product, str | None) and not str(product or "").strip():
+        errors["product"] = "required"
+    if sku not in (None, "") and not isinstance(sku, Sku):
+        _whole(sku, "sku", errors)
     label = str(name or "").strip()
     if not label:
         errors["name"] = "required"
@@ -111,6 +117,8 @@ def _clean_batch(shop: Shop, *, product, sku, name, quantity) -> dict:
         errors["quantity"] = "1 to 10000"
     if errors:
         raise InvalidInput(detail=errors)
+    target = _product_of(shop, product)
+    variant = _sku_of(target, sku) if sku not in (None, "") else None
     return {"product": target, "sku": variant, "name": label, "quantity": count}
 
 

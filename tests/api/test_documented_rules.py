@@ -73,3 +73,29 @@ def test_a_referenced_row_that_is_not_this_shops_is_not_found(client, owner_key)
     assert product.status_code == 404 and product.json()["detail"] == {"shipping_template_id": 999999}
     account = _post(client, f"{API}/console/social-accounts", {"name": "客服号", "owner_id": 999999}, key)
     assert account.status_code == 404 and account.json()["detail"] == {"owner_id": 999999}
+
+
+@pytest.mark.parametrize(
+    "phone", ["13800138000", "+86 138-0013-8000", "12800138000", "1380013800", "１３８００１３８０００", "١٣٨٠٠١٣٨٠٠٠"]
+)
+def test_the_services_phone_rule_is_the_documented_one(phone):
+    """Every door normalises phones through phone_normalize; what it takes, once spaces, dashes and
+    +86 are gone, is what the document's Phone pattern admits: ASCII digits, never another script's."""
+    import re
+
+    from pydantic import TypeAdapter, ValidationError
+
+    from siyu.accounts.services import phone_normalize
+    from siyu.api.schemas import Phone
+    from siyu.core.errors import InvalidInput
+
+    bare = re.sub(r"[\s-]", "", phone).removeprefix("+86")
+    try:
+        documented = TypeAdapter(Phone).validate_python(bare) == bare
+    except ValidationError:
+        documented = False
+    try:
+        accepted = phone_normalize(phone) == bare
+    except InvalidInput:
+        accepted = False
+    assert accepted == documented

@@ -14,7 +14,7 @@ from siyu.distribution.withdrawals import withdrawal_request
 from siyu.referrals.models import ReferralBinding, ReferralSettings, ShareVisit
 
 from ..distribution.promoter_steps import approved_promoter, fund, id_number
-from ..factories import make_shopper, make_staff
+from ..factories import make_product, make_shopper, make_staff
 from .conftest import API
 
 pytestmark = pytest.mark.django_db
@@ -260,6 +260,13 @@ def test_trace_batch_create_list_codes_and_detail(api, shop, product, django_ass
         content_type="application/json",
     )
     assert missing.status_code == 404 and missing.json()["detail"] == {"product": "nosuchproduct"}
+    other = make_product(shop, name="另一个")
+    not_its_sku = api.post(
+        f"{API}/console/trace/batches",
+        {"product": product.public_id, "sku_id": other.skus.get().pk, "name": "x", "quantity": 1},
+        content_type="application/json",
+    )
+    assert not_its_sku.status_code == 404 and not_its_sku.json()["detail"] == {"sku": other.skus.get().pk}
     with django_assert_num_queries(4):  # shop, token, count, page
         listed = api.get(f"{API}/console/trace/batches").json()
     assert listed["count"] == 1

@@ -107,9 +107,12 @@ def test_bad_input_permissions_and_tenancy(shop, other_shop, owner):
     with pytest.raises(InvalidInput):
         social_account_save(actor=owner, shop=shop, data={"name": "x", "capacity": 0})
     rival = make_staff(other_shop, username="rival")
-    with pytest.raises(InvalidInput) as bad_owner:
+    with pytest.raises(NotFound) as bad_owner:  # another shop's staff member is missing, as at every door
         social_account_save(actor=owner, shop=shop, data={"name": "x", "owner_id": rival.pk})
-    assert bad_owner.value.detail == {"owner_id": "not found"}
+    assert bad_owner.value.detail == {"owner_id": rival.pk}
+    with pytest.raises(InvalidInput) as not_an_id:
+        social_account_save(actor=owner, shop=shop, data={"name": "x", "owner_id": "me"})
+    assert not_an_id.value.detail == {"owner_id": "not a whole number"}
     account = social_account_save(actor=owner, shop=shop, data={"name": "我的"})
     theirs = SocialAccount.objects.create(shop=other_shop, name="别人的")
     customer = make_customer(shop)

@@ -45,8 +45,8 @@ def test_batch_accepts_public_id_and_sku(shop, owner, product):
         ({"quantity": "ten"}, "quantity"),
         ({"name": " "}, "name"),
         ({"name": "x" * 41}, "name"),
-        ({"product": "nosuchproduct"}, "product"),
-        ({"sku": 999999}, "sku"),
+        ({"product": " "}, "product"),
+        ({"sku": "one"}, "sku"),
     ],
 )
 def test_batch_refuses_bad_input(shop, owner, product, changes, field):
@@ -57,13 +57,22 @@ def test_batch_refuses_bad_input(shop, owner, product, changes, field):
     assert not TraceCode.objects.exists()
 
 
-def test_batch_refuses_another_shops_product_and_sku(shop, owner, other_shop, product):
+def test_batch_names_a_missing_product_or_sku_not_found(shop, owner, other_shop, product):
+    """Not found, as at every door that names a product: the console, the CLI and the API alike."""
     theirs = make_product(other_shop)
-    with pytest.raises(InvalidInput) as err:
-        _batch(owner, shop, theirs)
-    assert err.value.detail == {"product": "not found"}
-    with pytest.raises(InvalidInput):
-        _batch(owner, shop, product, sku=Sku.objects.get(product=theirs))
+    their_sku = Sku.objects.get(product=theirs)
+    for target, sku, detail in (
+        (theirs, None, {"product": theirs.public_id}),
+        (theirs.public_id, None, {"product": theirs.public_id}),
+        ("nosuchproduct", None, {"product": "nosuchproduct"}),
+        (product, their_sku, {"sku": their_sku.pk}),
+        (product.public_id, str(their_sku.pk), {"sku": their_sku.pk}),
+        (product, 999999, {"sku": 999999}),
+    ):
+        with pytest.raises(NotFound) as err:
+            _batch(owner, shop, target, sku=sku)
+        assert err.value.detail == detail
+    assert not TraceCode.objects.exists()
 
 
 def test_batch_needs_catalog_manage(shop, owner, product, other_shop):
