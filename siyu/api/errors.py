@@ -9,13 +9,16 @@ used. The request id is the one in the X-Request-ID response header and in the s
 """
 
 import logging
+from collections.abc import Callable
 from functools import wraps
+from typing import TypeVar
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
@@ -25,6 +28,7 @@ from siyu.core.request_id import current_request_id
 from .schemas import has_control_characters
 
 logger = logging.getLogger("siyu.api")
+E = TypeVar("E", bound=Exception)
 
 MESSAGES = {
     "not_authenticated": _("Please sign in first."),
@@ -87,18 +91,29 @@ def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     return error_response("server_error", 500)
 
 
+def _on(api: NinjaAPI, exc_class: type[E], respond: Callable[[HttpRequest, E], HttpResponse]) -> None:
+    """Answer `exc_class` (and its subclasses) with `respond`.
+
+    ninja types a handler's second argument as `E | type[E]`, yet always calls it with the raised
+    instance (`NinjaAPI.on_exception` looks the handler up by `type(exc).__mro__`, which a class
+    would not match), so handlers here take the instance."""
+    api.add_exception_handler(exc_class, respond)  # type: ignore[arg-type]  # ninja's ExcHandler stub, see above
+
+
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return error_response("invalid_input", 400, {"errors": exc.errors})
+
+
 def install_error_handlers(api: NinjaAPI) -> None:
-    api.add_exception_handler(DomainError, lambda request, exc: domain_error_response(exc))
-    api.add_exception_handler(
-        ValidationError, lambda request, exc: error_response("invalid_input", 400, {"errors": exc.errors})
-    )
-    api.add_exception_handler(HttpError, _http_error)
-    api.add_exception_handler(Http404, lambda request, exc: error_response("not_found", 404))
-    api.add_exception_handler(DjangoPermissionDenied, lambda request, exc: error_response("permission_denied", 403))
-    api.add_exception_handler(RequestDataTooBig, lambda request, exc: error_response("too_large", 413))
-    api.add_exception_handler(MultiPartParserError, lambda request, exc: error_response("malformed_request", 400))
-    api.add_exception_handler(SuspiciousOperation, lambda request, exc: error_response("malformed_request", 400))
-    api.add_exception_handler(Exception, _server_error)
+    _on(api, DomainError, lambda request, exc: domain_error_response(exc))
+    _on(api, ValidationError, _validation_error)
+    _on(api, HttpError, _http_error)
+    _on(api, Http404, lambda request, exc: error_response("not_found", 404))
+    _on(api, DjangoPermissionDenied, lambda request, exc: error_response("permission_denied", 403))
+    _on(api, RequestDataTooBig, lambda request, exc: error_response("too_large", 413))
+    _on(api, MultiPartParserError, lambda request, exc: error_response("malformed_request", 400))
+    _on(api, SuspiciousOperation, lambda request, exc: error_response("malformed_request", 400))
+    _on(api, Exception, _server_error)
 
 
 BODY_TYPES = ("application/json", "multipart/form-data")
@@ -153,8 +168,8 @@ def json_errors(view):
             return error_response("not_found", 404)
         return response
 
-    wrapped.csrf_exempt = getattr(view, "csrf_exempt", False)
-    return wrapped
+    # ninja's views do their own CSRF check (session sign-in only), so keep them exempt from Django's.
+    return csrf_exempt(wrapped) if getattr(view, "csrf_exempt", False) else wrapped
 
 
 def not_found_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:

@@ -277,8 +277,8 @@ class MemberOverview:
     to_next: int  # fen still to spend for the next level
     levels: list[MemberLevel]
     balance: int
+    rules: CrmSettings  # the shop's points rules (its defaults until it saves its own)
     history: list[PointsEntry] = field(default_factory=list)
-    rules: CrmSettings | None = None
 
 
 def member_overview(*, shop: Shop, shopper: Shopper, history_rows: int = 50) -> MemberOverview:
