@@ -61,7 +61,10 @@ class OrderFilterForm(forms.Form):
 
 # The couriers most Chinese sellers ship with, by the names on their waybills; anything else is
 # "other" with the name typed in. The shipment keeps the name, so the list can change freely.
-CARRIERS = ["顺丰速运", "中通快递", "圆通速递", "韵达快递", "申通快递", "极兔速递", "京东物流", "中国邮政", "EMS", "德邦快递"]
+CARRIERS = [
+    *("顺丰速运", "中通快递", "圆通速递", "韵达快递", "申通快递"),
+    *("极兔速递", "京东物流", "中国邮政", "EMS", "德邦快递"),
+]
 OTHER_CARRIER = "other"
 
 

@@ -17,6 +17,7 @@ from .views import (
     orders,
     payment_accounts,
     products,
+    segment_builder,
     shop,
     trace,
 )
@@ -86,6 +87,7 @@ urlpatterns = [
     path("customers/followups/<int:followup_id>/done/", customers.followup_done, name="followup_done"),
     path("customers/segments/", customers_segments.segment_list, name="segments"),
     path("customers/segments/new/", customers_segments.segment_new, name="segment_new"),
+    path("customers/segments/preview/", segment_builder.segment_preview, name="segment_preview"),
     path("customers/segments/<int:segment_id>/", customers_segments.segment_edit, name="segment_edit"),
     path(
         "customers/segments/<int:segment_id>/evaluate/",

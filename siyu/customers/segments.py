@@ -10,7 +10,7 @@ than that day began, "after 2024-05-01" means once that day was over.
 """
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -24,18 +24,19 @@ from django.utils.translation import gettext_lazy as _
 from siyu.core.audit import audit_record
 from siyu.core.crypto import mask_phone
 from siyu.core.errors import Conflict, InvalidInput, NotFound
-from siyu.core.money import format_yuan, parse_yuan
+from siyu.core.money import format_yuan
 from siyu.core.permissions import actor_user, require
 from siyu.core.spreadsheets import safe_cell
 from siyu.orders.models import OrderLine
 from siyu.shops.models import Shop
 
 from .models import Customer, CustomerTag, ExternalOrder, Lifecycle, Segment, SegmentMember, Source
+from .segment_values import DAY, FEN, FLAG, IDS, TAGS, TEXT, TEXTS, Bad, Check, choice, choices, int_in, pair
+from .segment_values import MAX_LIST as MAX_LIST  # the API schema states it
 from .stats import COUNTED
 
 MAX_DEPTH = 4
 MAX_CONDITIONS = 30
-MAX_LIST = 100
 PERM = "customers.manage"
 
 
@@ -52,138 +53,48 @@ class Group:
     items: tuple
 
 
-class _Bad(Exception):
-    """A rule problem found while parsing; turned into one InvalidInput with its path."""
-
-
-# --- value checks: each returns the parsed value or raises _Bad ------------------------------
-
-
-def _int_in(low: int, high: int) -> Callable[[Any], int]:
-    def check(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise _Bad(f"expected a whole number from {low} to {high}")
-        return value
-
-    return check
-
-
-def _fen(value: Any) -> int:
-    if isinstance(value, bool):
-        raise _Bad("expected an amount in fen or a yuan string")
-    if isinstance(value, int):
-        if not 0 <= value <= 10**12:
-            raise _Bad("amount out of range")
-        return value
-    if isinstance(value, str):
-        try:
-            return parse_yuan(value)
-        except InvalidInput:
-            raise _Bad("expected an amount in fen or a yuan string") from None
-    raise _Bad("expected an amount in fen or a yuan string")
-
-
-def _pair(check: Callable[[Any], Any]) -> Callable[[Any], tuple]:
-    def both(value: Any) -> tuple:
-        if not isinstance(value, list) or len(value) != 2:
-            raise _Bad("expected [low, high]")
-        low, high = check(value[0]), check(value[1])
-        if low > high:
-            raise _Bad("low is above high")
-        return low, high
-
-    return both
-
-
-def _day(value: Any) -> date:
-    if not isinstance(value, str):
-        raise _Bad("expected a date YYYY-MM-DD")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise _Bad("expected a date YYYY-MM-DD") from None
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > 60:
-        raise _Bad("expected a non-empty text of at most 60 characters")
-    return value.strip()
-
-
-def _texts(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not 1 <= len(value) <= MAX_LIST:
-        raise _Bad(f"expected a list of 1 to {MAX_LIST} texts")
-    return tuple(_text(v) for v in value)
-
-
-def _ids(value: Any) -> tuple[int, ...]:
-    if not isinstance(value, list) or not 1 <= len(value) <= MAX_LIST:
-        raise _Bad(f"expected a list of 1 to {MAX_LIST} ids")
-    return tuple(_int_in(1, 2**62)(v) for v in value)
-
-
-def _tag_refs(value: Any) -> tuple[int | str, ...]:
-    """Tags by id (int) or by name (text), mixed freely."""
-    if not isinstance(value, list) or not 1 <= len(value) <= MAX_LIST:
-        raise _Bad(f"expected a list of 1 to {MAX_LIST} tag ids or names")
-    return tuple(v if isinstance(v, str) and v.strip() else _int_in(1, 2**62)(v) for v in value)
-
-
-def _choices(allowed: list[str]) -> Callable[[Any], tuple[str, ...]]:
-    def check(value: Any) -> tuple[str, ...]:
-        if not isinstance(value, list) or not value or any(v not in allowed for v in value):
-            raise _Bad(f"expected a list of: {', '.join(allowed)}")
-        return tuple(value)
-
-    return check
-
-
-def _choice(allowed: list[str]) -> Callable[[Any], str]:
-    def check(value: Any) -> str:
-        if value not in allowed:
-            raise _Bad(f"expected one of: {', '.join(allowed)}")
-        return value
-
-    return check
-
-
-def _flag(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise _Bad("expected true or false")
-    return value
+_Bad = Bad  # the parser's name for a value's refusal (segment_values raises it)
 
 
 # --- fields: op -> value check ----------------------------------------------------------------
 
 _COMPARE = {"=": "exact", ">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}
-_SCORE_OPS = {op: _int_in(1, 5) for op in ("=", ">=", "<=")}
+_SCORE_OPS = {op: int_in(1, 5) for op in ("=", ">=", "<=")}
 _DATE_OPS = {
-    "before": _day,
-    "after": _day,
-    "within_days": _int_in(0, 36500),
-    "more_than_days_ago": _int_in(0, 36500),
+    "before": DAY,
+    "after": DAY,
+    "within_days": int_in(0, 36500),
+    "more_than_days_ago": int_in(0, 36500),
 }
 _LIFECYCLES = [value for value, _label in Lifecycle.choices]
 _SOURCES = [value for value, _label in Source.choices]
 
-FIELDS: dict[str, dict[str, Callable[[Any], Any]]] = {
-    "tags": {"has_any": _tag_refs, "has_all": _tag_refs, "has_none": _tag_refs},
-    "total_spent": {**{op: _fen for op in (*_COMPARE, "!=")}, "between": _pair(_fen)},
-    "order_count": {**{op: _int_in(0, 10**9) for op in (*_COMPARE, "!=")}, "between": _pair(_int_in(0, 10**9))},
+_COUNT = int_in(0, 10**9)
+
+FIELDS: dict[str, dict[str, Check]] = {
+    "tags": {"has_any": TAGS, "has_all": TAGS, "has_none": TAGS},
+    "total_spent": {**{op: FEN for op in (*_COMPARE, "!=")}, "between": pair(FEN)},
+    "order_count": {**{op: _COUNT for op in (*_COMPARE, "!=")}, "between": pair(_COUNT)},
     "last_order_at": _DATE_OPS,
     "first_order_at": _DATE_OPS,
-    "product": {"bought": _ids, "not_bought": _ids},
-    "category": {"bought": _ids, "not_bought": _ids},
-    "imported_items": {"contains": _text, "not_contains": _text},
-    "city": {"eq": _text, "ne": _text, "in": _texts, "not_in": _texts},
-    "province": {"eq": _text, "ne": _text, "in": _texts, "not_in": _texts},
-    "lifecycle": {"in": _choices(_LIFECYCLES), "not_in": _choices(_LIFECYCLES)},
+    "product": {"bought": IDS, "not_bought": IDS},
+    "category": {"bought": IDS, "not_bought": IDS},
+    "imported_items": {"contains": TEXT, "not_contains": TEXT},
+    "city": {"eq": TEXT, "ne": TEXT, "in": TEXTS, "not_in": TEXTS},
+    "province": {"eq": TEXT, "ne": TEXT, "in": TEXTS, "not_in": TEXTS},
+    "lifecycle": {"in": choices(_LIFECYCLES), "not_in": choices(_LIFECYCLES)},
     "rfm_r": _SCORE_OPS,
     "rfm_f": _SCORE_OPS,
     "rfm_m": _SCORE_OPS,
-    "source": {"eq": _choice(_SOURCES), "in": _choices(_SOURCES), "not_in": _choices(_SOURCES)},
-    "marketing_consent": {"is": _flag},
+    "source": {"eq": choice(_SOURCES), "in": choices(_SOURCES), "not_in": choices(_SOURCES)},
+    "marketing_consent": {"is": FLAG},
 }
+
+
+def rules_vocabulary() -> dict[str, dict[str, dict]]:
+    """FIELDS as data for an editor: each field's operators and the value each takes (its kind,
+    range and choices), so a rule builder offers exactly what rules_parse accepts."""
+    return {name: {op: check.describe() for op, check in ops.items()} for name, ops in FIELDS.items()}
 
 
 # --- parsing ----------------------------------------------------------------------------------

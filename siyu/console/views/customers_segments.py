@@ -16,6 +16,7 @@ from ..rendering import error_status, form_error, page
 from ..spreadsheets import csv_response
 from .customers_forms import SEGMENT_EXAMPLE, SegmentForm, TagCreateForm, rules_text
 from .customers_labels import LIFECYCLE_LABELS, label
+from .segment_builder import builder_config
 
 EDIT = "customers.manage"
 
@@ -46,6 +47,7 @@ def _builder(request, *, segment=None, form=None, preview=None, status: int = 20
         "preview": preview,
         "example": SEGMENT_EXAMPLE,
         "fields": [(name, ", ".join(ops)) for name, ops in segments.FIELDS.items()],
+        "builder": builder_config(shop=request.shop),
     }
     return page(request, "console/segment_edit.html", context, status=status)
 
