@@ -88,7 +88,8 @@ def test_segment_edit_keeps_rules_and_pages_have_fixed_queries(staff_client, sho
     with django_assert_num_queries(4):  # shop, user, staff, segments
         assert staff_client.get(reverse("console:segments")).status_code == 200
     segment = Segment.objects.first()
-    with django_assert_num_queries(4):  # shop, user, staff, the segment
+    # shop, user, staff, the segment; the rule builder's categories, products and tags
+    with django_assert_num_queries(7):
         response = staff_client.get(reverse("console:segment_edit", args=[segment.pk]))
     assert response.context["form"].initial["rules"] == '{\n  "all": []\n}'
     assert "&quot;all&quot;: []" in response.content.decode()
