@@ -84,15 +84,15 @@ def test_buy_pay_with_sandbox_and_see_paid(live_server, live_shop, phone_page, s
 
     page.wait_for_url("**/checkout/**")
     page.get_by_role("link", name="新增地址").click()
-    for field, value in {
-        "#recipient": "张三",
-        "#aphone": "13912345678",
-        "#province": "浙江省",
-        "#city": "杭州市",
-        "#district": "西湖区",
-        "#detail": "文三路 1 号",
-    }.items():
-        page.fill(field, value)
+    page.fill("#recipient", "张三")
+    page.fill("#aphone", "13912345678")
+    # 省/市/区 are a picker: each choice fills the next list (region.js)
+    page.select_option("#province", "浙江省")
+    page.wait_for_selector("#city option[value='杭州市']", state="attached")
+    page.select_option("#city", "杭州市")
+    page.wait_for_selector("#district option[value='西湖区']", state="attached")
+    page.select_option("#district", "西湖区")
+    page.fill("#detail", "文三路 1 号")
     page.get_by_role("button", name="保存").click()
     page.wait_for_url("**/checkout/**")
     assert page.locator("#grand-total").inner_text() == "¥59.00"
