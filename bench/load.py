@@ -2,7 +2,8 @@
 
     browse   70%  home page 20, a category page 20, a product page 30 (storefront HTML)
     cart     15%  put a SKU in the cart (API)
-    checkout 10%  place an order for one SKU (API, a fresh Idempotency-Key)
+    checkout 10%  place an order (API, a fresh Idempotency-Key): what is in the cart, which empties
+                  it, or one SKU bought at once when the cart is empty
     pay       5%  pay one of this shopper's unpaid orders with the sandbox: start the payment (API),
                   then press "pay" on the sandbox bank's page (HTML form, session cookie + CSRF);
                   the signed notification comes back through the worker
@@ -45,6 +46,7 @@ class Shopper(HttpUser):
         self.cookie = f"{FIXTURE['session_cookie']}={me['session']}; {FIXTURE['csrf_cookie']}={csrf}"
         self.csrf = csrf
         self.unpaid: list[str] = []
+        self.in_cart: set[int] = set()
 
     # --- browse 70% -----------------------------------------------------------------------
 
@@ -66,7 +68,9 @@ class Shopper(HttpUser):
     def add_to_cart(self) -> None:
         sku = random.choice(FIXTURE["skus"])
         body = {"quantity": random.randint(1, 3)}
-        self.client.put(f"{API}/cart/lines/{sku}", json=body, headers=self.api_headers, name="cart add")
+        resp = self.client.put(f"{API}/cart/lines/{sku}", json=body, headers=self.api_headers, name="cart add")
+        if resp.status_code == 200:
+            self.in_cart.add(sku)
 
     @task(10)
     def checkout(self) -> None:
@@ -98,11 +102,16 @@ class Shopper(HttpUser):
                 bank.failure(f"{bank.status_code} to {bank.headers.get('Location')}")
 
     def _place_order(self) -> str | None:
-        body = {"items": [{"sku": random.choice(FIXTURE["skus"]), "quantity": 1}], "address_id": self.address}
+        body: dict = {"address_id": self.address}
+        if self.in_cart:
+            body["from_cart"] = True
+        else:
+            body["items"] = [{"sku": random.choice(FIXTURE["skus"]), "quantity": 1}]
         headers = {**self.api_headers, "Idempotency-Key": secrets.token_hex(8)}
         resp = self.client.post(f"{API}/orders", json=body, headers=headers, name="checkout")
         if resp.status_code != 201:
             return None
+        self.in_cart.clear()  # the order took the cart's lines
         public_id = resp.json()["public_id"]
         self.unpaid.append(public_id)
         return public_id

@@ -207,24 +207,39 @@ def warm_up(port: int, fixture: dict) -> None:
         conn.close()
 
 
-def run_locust(port: int, fixture_path: str, out_dir: str) -> dict[str, dict]:
+def run_locust(port: int, fixture_path: str, out_dir: str, server: subprocess.Popen) -> tuple[dict, list[int]]:
     """Locust headless in its own process (it patches the standard library with gevent); returns the
-    rows of its stats CSV by name."""
+    rows of its stats CSV by name, and the web workers' total RSS sampled every 10 s meanwhile (a
+    leak climbs steadily; warming up levels off)."""
     argv = [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "load.py"), "--headless"]
     argv += ["-u", str(USERS), "-r", SPAWN_RATE, "-t", f"{SECONDS}s", "--host", f"http://127.0.0.1:{port}"]
     argv += ["--csv", str(Path(out_dir) / "load"), "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "10"]
     env = {**os.environ, "BENCH_LOAD_FIXTURE": fixture_path}
-    proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=SECONDS + 120)
+    samples: list[int] = []
+    with tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+        try:
+            while proc.poll() is None:
+                samples.append(sum(web_worker_rss_mb(server)))
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    continue
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        out.seek(0)
+        output = out.read()
     stats_file = Path(out_dir) / "load_stats.csv"
     if not stats_file.exists():
-        sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-8000:])
+        sys.stderr.write(output[-8000:])
         raise SystemExit("locust wrote no statistics")
     with stats_file.open(encoding="utf-8") as f:
         rows = {row["Name"]: row for row in csv.DictReader(f)}
     failures = Path(out_dir) / "load_failures.csv"
     if failures.exists() and failures.read_text().count("\n") > 1:
         sys.stderr.write("failures:\n" + failures.read_text()[-4000:])
-    return rows
+    return rows, samples
 
 
 def report(rows: dict[str, dict]) -> dict:
@@ -239,7 +254,7 @@ def report(rows: dict[str, dict]) -> dict:
             "errors": int(total["Failure Count"])}  # fmt: skip
 
 
-def measure(env: dict, work: str) -> tuple[dict, list[int], list[int]]:
+def measure(env: dict, work: str) -> tuple[dict, list[int], list[int], list[int]]:
     fixture_path = str(Path(work) / "fixture.json")
     subprocess.run([sys.executable, __file__, "--seed", fixture_path], cwd=ROOT, env=env, check=True)
     fixture = json.loads(Path(fixture_path).read_text(encoding="utf-8"))
@@ -252,7 +267,7 @@ def measure(env: dict, work: str) -> tuple[dict, list[int], list[int]]:
             wait_ready(port, server)
             warm_up(port, fixture)
             before = web_worker_rss_mb(server)
-            rows = run_locust(port, fixture_path, work)
+            rows, samples = run_locust(port, fixture_path, work, server)
             after = web_worker_rss_mb(server)
             time.sleep(2)  # the worker delivers the last sandbox notifications
         except BaseException:
@@ -262,7 +277,7 @@ def measure(env: dict, work: str) -> tuple[dict, list[int], list[int]]:
         finally:
             stop(server)
             stop(worker)
-    return report(rows), before, after
+    return report(rows), before, after, samples
 
 
 def main() -> None:
@@ -274,12 +289,13 @@ def main() -> None:
         env = bench_env(os.environ.get("BENCH_DATA_DIR") or str(Path(work) / "data"))
         try:
             recreate_database(env)
-            figures, before, after = measure(env, work)
+            figures, before, after, samples = measure(env, work)
             placed, paid = orders_placed_and_paid()
         finally:
             drop_database()
     print(f"orders placed {placed}, paid {paid} (the sandbox notifications come back through the worker)")
     growth = sum(after) - sum(before)
+    print(f"web workers' RSS MB in all, every 10 s: {' '.join(map(str, samples + [sum(after)]))}")
     print(
         f"web worker RSS MB before={'+'.join(map(str, before))} after={'+'.join(map(str, after))} "
         f"growth={growth} over {figures['requests']} requests"
