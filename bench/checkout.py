@@ -151,7 +151,8 @@ def wait_port(port: int, server: subprocess.Popen, timeout: float = 60):
     deadline = time.time() + timeout
     while time.time() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"web server exited with {server.returncode}: {server.stderr.read()[-4000:]}")
+            # Its stderr went to the caller's log, which the caller prints.
+            raise RuntimeError(f"web server exited with {server.returncode}")
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return
