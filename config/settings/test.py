@@ -32,12 +32,12 @@ else:
 # reads the primary only. "replica" mirrors the test database (no database is created for it): a
 # second connection to the same one, or — with SIYU_TEST_REPLICA_URL (.ci/replica.sh) on a PostgreSQL
 # run — a connection to the same database name on the streaming standby, which copies it.
-_replica = dict(DATABASES["default"])
 _test_replica = env_str("SIYU_TEST_REPLICA_URL")
+_replica: dict = dict(DATABASES["default"])
 if _test_db and _test_replica:
-    _replica = dj_database_url.parse(_test_replica)
+    _replica = dict(dj_database_url.parse(_test_replica))
 DATABASES["replica"] = {**_replica, "TEST": {"MIRROR": "default"}}
-SIYU_REPLICA_ALIASES: list[str] = []
+SIYU_REPLICA_ALIASES = []  # noqa: F811 (base.py reads DATABASE_REPLICA_URLS; tests turn replicas on per test)
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "siyu-test"},
     # One test process: a local-memory mirror behaves as the shared file or Redis cache does.

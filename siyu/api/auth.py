@@ -14,6 +14,7 @@ from siyu.accounts.models import Shopper, StaffMember
 from siyu.accounts.selectors import shopper_from_session, staff_for_user
 from siyu.accounts.services import token_authenticate
 from siyu.core.errors import PermissionDenied
+from siyu.shops.middleware import request_shop
 
 
 class _Bearer(HttpBearer):
@@ -26,11 +27,12 @@ class _Bearer(HttpBearer):
         holder = getattr(api_token, self.holder)
         if holder is None:
             return None
-        if api_token.shop_id != request.shop.pk:
+        if api_token.shop_id != request_shop(request).pk:
             raise PermissionDenied(_("This token belongs to another shop."), code="wrong_shop")
         if isinstance(holder, StaffMember) and not holder.is_active:
             return None
-        request.api_token = api_token
+        # the token in use, for signing out (storefront logout revokes it); a request attribute like request.user
+        setattr(request, "api_token", api_token)  # noqa: B010
         return holder
 
 
@@ -55,7 +57,7 @@ class StaffSession(_Session):
     def authenticate(self, request: HttpRequest, key: str | None) -> StaffMember | None:
         if key is None:
             return None
-        return staff_for_user(user=request.user, shop=request.shop)
+        return staff_for_user(user=request.user, shop=request_shop(request))
 
 
 class ShopperSession(_Session):

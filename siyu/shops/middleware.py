@@ -5,13 +5,20 @@ app reverses stays inside the same shop.
 """
 
 import re
+from typing import cast
 
-from django.http import HttpResponseNotFound
+from django.http import HttpRequest, HttpResponseNotFound
 from django.urls import get_script_prefix, set_script_prefix
 
+from .models import Shop
 from .selectors import shop_for_request
 
 _PREFIX = re.compile(r"^/s/(?P<slug>[a-z0-9][a-z0-9-]{0,39})(?P<rest>/.*)?$")
+
+
+def request_shop(request: HttpRequest) -> Shop:
+    """The shop ShopMiddleware resolved for this request (typed access to `request.shop`)."""
+    return cast(Shop, getattr(request, "shop"))  # noqa: B009  # set by ShopMiddleware on every request
 
 
 class ShopMiddleware:
