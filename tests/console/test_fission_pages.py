@@ -125,6 +125,8 @@ def test_promoter_list_has_fixed_queries_and_masks_ids(en_client, shop, django_a
     assert len(response.context["rows"]) == 5
     text = response.content.decode()
     assert id_number(200) not in text and "6222020200001234" not in text and "330" in text
+    # codes and masked numbers are plain monospace text in the row, not API-key boxes
+    assert 'class="small code-text"' in text and " key" not in text and 'class="key' not in text
 
 
 def test_approve_from_the_list_and_finance_cannot(en_client, finance_client, shop):
@@ -146,7 +148,9 @@ def test_promoter_detail_shows_wallet(en_client, shop, owner, django_assert_num_
         response = en_client.get(reverse("console:promoter_detail", args=[promoter.pk]))
     assert response.status_code == 200
     assert response.context["wallet"].available == 4200
-    assert "¥42.00" in response.content.decode()
+    page = response.content.decode()
+    assert "¥42.00" in page and 'class="key' not in page and "code-text" in page
+    assert "wechat" not in page and "bank" not in page  # the payout method is a label, not its code
 
 
 def test_commission_rules_page(en_client, shop, product, django_assert_num_queries):
