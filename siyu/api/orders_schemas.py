@@ -83,17 +83,16 @@ class CartLineOut(Schema):
 
     @staticmethod
     def resolve_line_total_fen(obj):
-        return obj.sku.price * obj.quantity
+        return obj.total
 
     @staticmethod
     def resolve_available(obj):
-        sku = obj.sku
-        return sku.is_active and sku.product.status == "on_sale" and sku.stock >= obj.quantity
+        return obj.available
 
 
 class CartOut(Schema):
     lines: list[CartLineOut]
-    subtotal_fen: int
+    subtotal_fen: int = Field(description="What the lines that can be bought now cost.")
 
 
 class QuoteIn(In):

@@ -11,6 +11,7 @@ from ninja import Field, File, Form, Header, Query, Router, UploadedFile
 from ninja.responses import Status
 
 from siyu.accounts.selectors import address_get
+from siyu.orders.cart import cart_view
 from siyu.orders.checkout import cart_lines, cart_set, order_quote, order_submit
 from siyu.orders.lifecycle import order_cancel, order_confirm_receipt
 from siyu.orders.selectors import order_for_shopper, orders_of_shopper
@@ -47,8 +48,8 @@ IDEMPOTENCY_HELP = "Required: 8 to 64 letters, digits, _ or -. The same key answ
 
 
 def _cart(request) -> dict:
-    lines = cart_lines(shop=request.shop, shopper=request.auth)
-    return {"lines": lines, "subtotal_fen": sum(line.sku.price * line.quantity for line in lines)}
+    view = cart_view(shop=request.shop, shopper=request.auth)
+    return {"lines": view.rows, "subtotal_fen": view.subtotal}
 
 
 def _items(request, data: QuoteIn) -> list[dict] | None:

@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from siyu.accounts.selectors import addresses_of
-from siyu.catalog.models import ProductStatus
 from siyu.core.errors import DomainError
+from siyu.orders.cart import OFF_SALE, SHORT, SOLD_OUT, CartRow, cart_view
 from siyu.orders.checkout import cart_lines, cart_set, order_place, order_quote
 from siyu.orders.lifecycle import order_cancel, order_confirm_receipt
 from siyu.orders.models import AfterSaleKind
@@ -60,29 +60,24 @@ def _points(request) -> int:
     return int(raw) if raw.isdigit() and len(raw) <= 8 else 0
 
 
-def _cart_row(line) -> dict:
-    """A cart line as the page shows it: whether it can be bought now, and if not, why."""
-    sku = line.sku
-    if not sku.is_active or sku.product.status != ProductStatus.ON_SALE:
-        problem = _("No longer on sale")
-    elif sku.stock <= 0:
-        problem = _("Sold out")
-    elif sku.stock < line.quantity:
-        problem = _("Only %(n)s left") % {"n": sku.stock}
-    else:
-        problem = ""
-    return {"line": line, "sku": sku, "problem": problem, "total": sku.price * line.quantity}
+def _problem_text(row: CartRow) -> str:
+    """Why a cart line cannot be bought now, in the shopper's words."""
+    if row.problem == SHORT:
+        return _("Only %(n)s left") % {"n": row.sku.stock}
+    return {OFF_SALE: _("No longer on sale"), SOLD_OUT: _("Sold out")}.get(row.problem, "")
 
 
 @shopper_required
 @require_GET
 def cart(request):
-    rows = [_cart_row(ln) for ln in cart_lines(shop=request.shop, shopper=current_shopper(request))]
-    buyable = [r for r in rows if not r["problem"]]
+    view = cart_view(shop=request.shop, shopper=current_shopper(request))
+    rows = [
+        {"line": r.line, "sku": r.sku, "problem": _problem_text(r), "total": r.total} for r in view.rows
+    ]
     return render(
         request,
         "storefront/cart.html",
-        {"rows": rows, "total": sum(r["total"] for r in buyable), "buyable": len(buyable)},
+        {"rows": rows, "total": view.subtotal, "buyable": sum(1 for r in view.rows if r.available)},
     )
 
 
