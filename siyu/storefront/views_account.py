@@ -5,7 +5,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -115,16 +115,16 @@ def address_edit(request, public_id: str | None = None):
 
 # The service's detail holds codes (the API returns them as they are); people read these instead.
 FIELD_ERRORS = {
-    "required": _lazy("Required."),
-    "invalid phone": _lazy("Enter an 11-digit mainland China mobile number."),
-    "not in the region list": _lazy("Choose from the list."),
+    "required": gettext_lazy("Required."),
+    "invalid phone": gettext_lazy("Enter an 11-digit mainland China mobile number."),
+    "not in the region list": gettext_lazy("Choose from the list."),
 }
 
 
 def _field_errors(detail) -> dict:
     if not isinstance(detail, dict):
         return {}
-    return {k: FIELD_ERRORS.get(str(v), _lazy("Too long.")) for k, v in detail.items() if k in ADDRESS_FIELDS}
+    return {k: FIELD_ERRORS.get(str(v), gettext_lazy("Too long.")) for k, v in detail.items() if k in ADDRESS_FIELDS}
 
 
 def _region_choices(data: dict) -> dict:

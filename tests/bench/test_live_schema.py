@@ -22,7 +22,7 @@ def test_an_unknown_column_is_refused():
 
 
 def test_every_other_column_gets_its_model_default():
-    from bench.checkout import raw_inserts
+    from bench.minimal_view import raw_inserts
 
     order, line = raw_inserts(1, 2, 3)
     for insert, model in ((order, Order), (line, OrderLine)):

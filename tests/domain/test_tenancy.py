@@ -4,7 +4,7 @@ import pytest
 
 from siyu.catalog import services
 from siyu.catalog.models import Product
-from siyu.core.errors import PermissionDenied
+from siyu.core.errors import NotFound, PermissionDenied
 from siyu.shops.services import shop_update_profile
 
 from ..factories import CategoryFactory, make_product, make_staff
@@ -35,8 +35,8 @@ def test_staff_of_another_shop_cannot_change_rows(shop, other_shop, owner):
 
 def test_cross_shop_references_are_not_found(shop, other_shop, owner):
     foreign_category = CategoryFactory(shop=other_shop)
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(NotFound) as exc:
         services.product_create(
             actor=owner, shop=shop, data={"name": "x", "price": 1, "category_id": foreign_category.pk}
         )
-    assert exc.value.detail == {"category_id": "not found"}
+    assert exc.value.detail == {"category_id": foreign_category.pk}
