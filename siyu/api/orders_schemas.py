@@ -13,6 +13,7 @@ from ninja import Field, Schema
 from pydantic import ConfigDict
 
 from siyu.orders.models import AfterSaleKind, AfterSaleStatus, OrderStatus
+from siyu.orders.states import timeline_action_label, timeline_note_text
 
 from .schemas import Id, In, PageIn, media_url
 from .storefront_schemas import ReturnPolicyOut
@@ -227,10 +228,20 @@ class OrderLineOut(Schema):
 
 class TimelineOut(Schema):
     at: datetime
-    action: str
+    action: str = Field(description="A stable code, for programs.")
+    action_label: str = Field("", description="The action in the reader's language.")
     from_status: str
     to_status: str
     note: str
+    note_label: str = Field("", description="The note in the reader's language (codes and amounts worded).")
+
+    @staticmethod
+    def resolve_action_label(obj):
+        return timeline_action_label(obj.action)
+
+    @staticmethod
+    def resolve_note_label(obj):
+        return timeline_note_text(obj)
 
 
 class ShipmentOut(Schema):

@@ -165,6 +165,15 @@ def reason_text(reason: str) -> str:
     return f"{label}: {rest}" if rest else label
 
 
+def timeline_action_label(action: str) -> str:
+    return str(TIMELINE_ACTION_LABELS.get(action, action))
+
+
+def timeline_note_text(row) -> str:
+    """A timeline row's note in words (reason codes, system notes and amounts worded)."""
+    return _note_text(row)
+
+
 def _note_text(row) -> str:
     data = row.data or {}
     note = row.note or ""
@@ -197,7 +206,7 @@ def timeline_entries(*, order, for_shopper: bool = False) -> list[dict]:
             "row": t,
             "at": t.at,
             "who": _who(t, for_shopper=for_shopper),
-            "action": str(TIMELINE_ACTION_LABELS.get(t.action, t.action)),
+            "action": timeline_action_label(t.action),
             "from": order_status_label(t.from_status),
             "to": order_status_label(t.to_status),
             "note": _note_text(t),

@@ -67,3 +67,13 @@ def test_chinese_timelines_show_words(refunded, owner):
         assert_no_codes(text)
         assert "下单" in text and "申请仅退款" in text and "已退款" in text and "待付款" in text
         assert "¥199.00" in text and "其他" in text
+
+
+def test_the_api_timeline_carries_words_beside_the_codes(refunded, shopper, client):
+    from ..factories import sign_in_shopper
+
+    sign_in_shopper(client, shopper)
+    response = client.get(f"/api/v1/storefront/orders/{refunded.public_id}", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    rows = response.json()["timeline"]
+    assert rows[0]["action"] == "place" and rows[0]["action_label"] == "已下单"
+    assert any("¥199.00" in r["note_label"] for r in rows)
