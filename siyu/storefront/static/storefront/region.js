@@ -44,4 +44,11 @@
     load().then(function () { fill(district, districts()); });
   });
   province.addEventListener("focus", load, { once: true });
+  // A province chosen before this script ran (a slow phone, a quick hand) still gets its cities.
+  if (province.value && city.options.length <= 1) {
+    load().then(function () {
+      fill(city, cities());
+      fill(district, districts());
+    });
+  }
 })();
