@@ -48,8 +48,10 @@ def test_without_replicas_a_page_costs_what_it_did_and_sets_no_cookie(staff_clie
     settings.SIYU_REPLICA_ALIASES = ["replica"]
     with queries_on_each() as on:
         assert staff_client.get(url).status_code == 200
-    # The router adds no query: the same statements, some of them now on the replica.
-    assert on["default"] + on["replica"] == off["default"]
+    # The router adds no query: the same statements, some of them now on the replica. (After the
+    # whole suite on PostgreSQL one read of the first request is already cached by the time of the
+    # second, so "no more than" rather than "exactly as many".)
+    assert on["default"] + on["replica"] <= off["default"]
     assert on["replica"] > 0
 
     settings.SIYU_REPLICA_ALIASES = []
