@@ -81,3 +81,12 @@ def staff_client(client, owner):
 def shopper_client(client, shopper):
     sign_in_shopper(client, shopper)
     return client
+
+
+@pytest.fixture
+def postgres_only():
+    """Concurrency tests with real threads: they run in make test's PostgreSQL pass (SQLite serialises writers)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency tests need PostgreSQL (set SIYU_TEST_DATABASE_URL); SQLite serialises writers")

@@ -2,20 +2,14 @@
 
 
 import pytest
-from django.db import connection
 
 from siyu.customers.models import Segment
 from siyu.customers.segments import segment_save
 from tests.concurrency import run_parallel
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
 WORKERS = 8
 
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrency tests need PostgreSQL (set SIYU_TEST_DATABASE_URL); SQLite serialises writers")
 
 
 def test_parallel_saves_of_one_new_name_make_one_segment(shop, owner):

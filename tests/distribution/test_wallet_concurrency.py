@@ -2,7 +2,6 @@
 
 
 import pytest
-from django.db import connection
 
 from siyu.core.errors import DomainError
 from siyu.distribution import ledger
@@ -13,13 +12,11 @@ from tests.concurrency import run_parallel
 
 from .promoter_steps import fund, world
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
 
 
 @pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrency tests need PostgreSQL (set SIYU_TEST_DATABASE_URL); SQLite serialises writers")
+def _payouts_start_empty():
     SandboxPayoutProvider.reset()
 
 

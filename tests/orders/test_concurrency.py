@@ -4,7 +4,6 @@ import secrets
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from siyu.accounts.models import Address, Shopper
@@ -24,13 +23,8 @@ from tests.concurrency import run_parallel
 from ..factories import make_product
 from .helpers import pay, place, sandbox_notice
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
 
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrency tests need PostgreSQL (set SIYU_TEST_DATABASE_URL); SQLite serialises writers")
 
 
 def make_buyers(shop, n):

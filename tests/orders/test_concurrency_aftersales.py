@@ -3,7 +3,6 @@
 import secrets
 
 import pytest
-from django.db import connection
 
 from siyu.catalog.models import Sku
 from siyu.core.errors import Conflict
@@ -15,14 +14,9 @@ from ..factories import make_product
 from .helpers import ask, deliver
 from .test_concurrency import make_buyers, run_parallel
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
 A = AfterSaleStatus
 
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrency tests need PostgreSQL (set SIYU_TEST_DATABASE_URL); SQLite serialises writers")
 
 
 def test_two_exchanges_for_the_last_unit_one_ships_the_other_waits(shop, owner):

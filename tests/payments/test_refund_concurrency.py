@@ -2,7 +2,6 @@
 (PostgreSQL, real threads with their own connections)."""
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from siyu.orders.models import AfterSaleStatus, Order, OrderTimeline
@@ -13,13 +12,8 @@ from ..concurrency import run_parallel
 from .test_refund_results import _wechat_answers, refund_body, refund_of, wechat  # noqa: F401 - fixtures
 from .test_wechatpay_notify import sign
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
 
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrency tests need PostgreSQL (set SIYU_TEST_DATABASE_URL)")
 
 
 @pytest.mark.parametrize(
