@@ -50,3 +50,23 @@ def open_payment(order, provider: str) -> Payment:
 
 def post_notification(client, provider: str, body, headers=None, content_type="application/json"):
     return client.post(f"{NOTIFY}/{provider}/", body, content_type=content_type, headers=headers or {})
+
+
+MCHID, APPID = "1900000109", "wxd678efh567hg6787"
+APIV3_KEY = "a" * 16 + "B" * 16  # 32 characters, as WeChat Pay issues them
+SERIAL = "PUB_KEY_ID_TEST"
+
+
+@pytest.fixture
+def wechat(settings, keys):
+    """The installation's WeChat Pay account (the default shop's); returns the platform's signing key."""
+    settings.SIYU_WECHATPAY = {
+        "mchid": MCHID,
+        "appid": APPID,
+        "private_key": keys["merchant"][1],
+        "cert_serial_no": "444F4864EA9B34415",
+        "apiv3_key": APIV3_KEY,
+        "public_key": keys["platform"][2],
+        "public_key_id": SERIAL,
+    }
+    return keys["platform"][0]

@@ -16,8 +16,8 @@ from siyu.payments.services import payment_start
 
 from ..factories import make_product, make_staff
 from ..orders.helpers import place
-from .conftest import open_payment, post_notification
-from .test_wechatpay_notify import APIV3_KEY, APPID, MCHID, SERIAL, notification
+from .conftest import MCHID, open_payment, post_notification
+from .test_wechatpay_notify import notification
 
 URL = "https://shop.example/api/payments/notify/wechatpay/other/"
 OTHER_MCHID, OTHER_APPID, OTHER_SERIAL, OTHER_V3 = "1900000222", "wx2222222222222222", "PUB_KEY_ID_0222", "c" * 32
@@ -55,16 +55,8 @@ def other_account(other_shop, other_owner, keys):
 
 
 @pytest.fixture
-def installation_wechat(settings, keys):
-    settings.SIYU_WECHATPAY = {
-        "mchid": MCHID,
-        "appid": APPID,
-        "private_key": keys["merchant"][1],
-        "cert_serial_no": "444F4864EA9B34415",
-        "apiv3_key": APIV3_KEY,
-        "public_key": keys["platform"][2],
-        "public_key_id": SERIAL,
-    }
+def installation_wechat(wechat):
+    """The installation's own WeChat Pay account (settings), the default shop's fallback."""
 
 
 def test_secrets_are_encrypted_at_rest_and_never_in_the_audit(other_account, keys):

@@ -14,7 +14,7 @@ from siyu.orders.models import OrderStatus
 from siyu.payments.models import Payment
 from siyu.payments.services import payments_reconcile
 
-from .test_wechatpay_notify import APPID, MCHID, wechat  # noqa: F401 - the fixture
+from .conftest import APPID, MCHID
 
 pytestmark = pytest.mark.django_db
 

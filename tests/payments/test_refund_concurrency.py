@@ -9,7 +9,7 @@ from siyu.payments.models import Refund, RefundStatus
 from siyu.payments.services import refund_check, refund_execute
 
 from ..concurrency import run_parallel
-from .test_refund_results import _wechat_answers, refund_body, refund_of, wechat  # noqa: F401 - fixtures
+from .test_refund_results import _wechat_answers, refund_body, refund_of  # noqa: F401 - fixtures
 from .test_wechatpay_notify import sign
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]

@@ -20,25 +20,11 @@ from siyu.payments.providers.base import VerifiedNotification
 from siyu.payments.services import _apply, payments_reconcile, refund_execute
 
 from ..orders.helpers import ask
-from .conftest import open_payment, post_notification
-from .test_wechatpay_notify import APIV3_KEY, APPID, MCHID, SERIAL, sign
+from .conftest import APIV3_KEY, MCHID, open_payment, post_notification
+from .test_wechatpay_notify import sign
 
 A = AfterSaleStatus
 
-
-@pytest.fixture
-def wechat(settings, keys):
-    """The installation's WeChat Pay account (the default shop's); returns the platform's signing key."""
-    settings.SIYU_WECHATPAY = {
-        "mchid": MCHID,
-        "appid": APPID,
-        "private_key": keys["merchant"][1],
-        "cert_serial_no": "444F4864EA9B34415",
-        "apiv3_key": APIV3_KEY,
-        "public_key": keys["platform"][2],
-        "public_key_id": SERIAL,
-    }
-    return keys["platform"][0]
 
 
 def _paid(order, provider: str) -> Payment:

@@ -16,25 +16,7 @@ from django.test import Client
 from siyu.orders.models import Order, OrderStatus
 from siyu.payments.models import Payment, PaymentStatus
 
-from .conftest import open_payment, post_notification
-
-MCHID, APPID = "1900000109", "wxd678efh567hg6787"
-APIV3_KEY = "a" * 16 + "B" * 16  # 32 characters, as WeChat Pay issues them
-SERIAL = "PUB_KEY_ID_TEST"
-
-
-@pytest.fixture
-def wechat(settings, keys):
-    settings.SIYU_WECHATPAY = {
-        "mchid": MCHID,
-        "appid": APPID,
-        "private_key": keys["merchant"][1],
-        "cert_serial_no": "444F4864EA9B34415...",
-        "apiv3_key": APIV3_KEY,
-        "public_key": keys["platform"][2],
-        "public_key_id": SERIAL,
-    }
-    return keys["platform"][0]
+from .conftest import APIV3_KEY, APPID, MCHID, SERIAL, open_payment, post_notification
 
 
 @pytest.fixture
