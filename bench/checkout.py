@@ -37,6 +37,8 @@ from typing import NamedTuple
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.processes import stop_group  # noqa: E402 (needs ROOT on the path)
+
 ADMIN_URL = os.environ.get("BENCH_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 DB_NAME = os.environ.get("BENCH_DATABASE_NAME", "siyu_bench")
 DB_URL = ADMIN_URL.rsplit("/", 1)[0] + "/" + DB_NAME
@@ -300,18 +302,6 @@ def start_server(log, setup: Setup = DEFAULT, env: dict[str, str] | None = None)
     return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
 
 
-def stop_server(server: subprocess.Popen) -> None:
-    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(server.pid, sig)
-            server.wait(timeout=wait)
-            return
-        except ProcessLookupError:
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
 def run_rush(sku_id: int, buyers: list[dict]) -> tuple[list[float], int]:
     """RUSH_BUYERS buyers at once, one attempt each, for RUSH_STOCK units: every answer's latency
     (bought or refused), and how many bought."""
@@ -372,7 +362,7 @@ def run_api(sku, buyers) -> tuple[tuple[float, list[float], int], tuple[list[flo
             sys.stderr.write(log.read()[-4000:])
             raise
         finally:
-            stop_server(server)
+            stop_group(server)
 
 
 def serve_and_run(setup: Setup, session_factory, env: dict[str, str] | None = None):
@@ -389,7 +379,7 @@ def serve_and_run(setup: Setup, session_factory, env: dict[str, str] | None = No
             sys.stderr.write(log.read()[-4000:])
             raise
         finally:
-            stop_server(server)
+            stop_group(server)
 
 
 def compare_servers(sku, buyers) -> None:

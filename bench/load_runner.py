@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.processes import stop_group  # noqa: E402 (needs ROOT on the path)
+
 ADMIN_URL = os.environ.get("BENCH_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 DB_NAME = os.environ.get("BENCH_DATABASE_NAME", "siyu_bench_load")
 DB_URL = ADMIN_URL.rsplit("/", 1)[0] + "/" + DB_NAME
@@ -156,18 +158,6 @@ def start(argv: list[str], env: dict, log) -> subprocess.Popen:
     )  # fmt: skip
 
 
-def stop(proc: subprocess.Popen) -> None:
-    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(proc.pid, sig)
-            proc.wait(timeout=wait)
-            return
-        except ProcessLookupError:
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
 def wait_ready(port: int, server: subprocess.Popen, timeout: float = 60) -> None:
     import http.client
 
@@ -275,8 +265,8 @@ def measure(env: dict, work: str) -> tuple[dict, list[int], list[int], list[int]
             sys.stderr.write(Path(log.name).read_text()[-4000:])
             raise
         finally:
-            stop(server)
-            stop(worker)
+            stop_group(server)
+            stop_group(worker)
     return report(rows), before, after, samples
 
 

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +19,8 @@ import time
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
+
+from bench.processes import stop_group
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -116,7 +117,7 @@ class Cluster:
 
     def close(self) -> None:
         for proc, _ in self.procs:
-            _stop(proc)
+            stop_group(proc, term_wait=15)
         import psycopg
 
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
@@ -135,18 +136,6 @@ class Cluster:
         if keys:
             client.delete(*keys)
         client.close()
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(proc.pid, sig)
-            proc.wait(timeout=wait)
-            return
-        except ProcessLookupError:
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def code_in_logs(logs: list[Path], *, deadline: float) -> str:
