@@ -120,6 +120,15 @@ def _done(request, text: str, sale):
     return _back(request)
 
 
+def _act(request, text: str, action):
+    """Run one after-sale service call: a refusal comes back as a message, a success with the new status."""
+    try:
+        sale = action()
+    except DomainError as exc:
+        return _refused(request, exc)
+    return _done(request, text, sale)
+
+
 @staff_required(perm="orders.view")
 @require_POST
 @_needs_any("orders.manage", "refunds.approve")
@@ -129,35 +138,35 @@ def aftersale_decide(request, public_id: str):
         messages.error(request, _("Choose approve or reject; the note is at most 300 characters."))
         return _back(request)
     approve = form.cleaned_data["decision"] == "approve"
-    try:
-        sale = service.aftersale_review(
+    return _act(
+        request,
+        _("The request is handled; it is now: %(status)s."),
+        lambda: service.aftersale_review(
             actor=request.staff, shop=request.shop, public_id=public_id, approve=approve, note=form.cleaned_data["note"]
-        )
-    except DomainError as exc:
-        return _refused(request, exc)
-    return _done(request, _("The request is handled; it is now: %(status)s."), sale)
+        ),
+    )
 
 
 @staff_required(perm="orders.view")
 @require_POST
 @_needs_any("orders.manage")
 def aftersale_received(request, public_id: str):
-    try:
-        sale = service.aftersale_receive_return(actor=request.staff, shop=request.shop, public_id=public_id)
-    except DomainError as exc:
-        return _refused(request, exc)
-    return _done(request, _("The return is received and back in stock; it is now: %(status)s."), sale)
+    return _act(
+        request,
+        _("The return is received and back in stock; it is now: %(status)s."),
+        lambda: service.aftersale_receive_return(actor=request.staff, shop=request.shop, public_id=public_id),
+    )
 
 
 @staff_required(perm="orders.view")
 @require_POST
 @_needs_any("refunds.approve")
 def aftersale_refund(request, public_id: str):
-    try:
-        sale = service.aftersale_refund_approve(actor=request.staff, shop=request.shop, public_id=public_id)
-    except DomainError as exc:
-        return _refused(request, exc)
-    return _done(request, _("The refund is approved; it is now: %(status)s."), sale)
+    return _act(
+        request,
+        _("The refund is approved; it is now: %(status)s."),
+        lambda: service.aftersale_refund_approve(actor=request.staff, shop=request.shop, public_id=public_id),
+    )
 
 
 @staff_required(perm="orders.view")
@@ -176,25 +185,25 @@ def aftersale_retry(request, public_id: str):
 @require_POST
 @_needs_any("orders.manage")
 def aftersale_stock_retry(request, public_id: str):
-    try:
-        sale = service.aftersale_exchange_retry(actor=request.staff, shop=request.shop, public_id=public_id)
-    except DomainError as exc:
-        return _refused(request, exc)
-    return _done(request, _("The replacement is reserved; it is now: %(status)s."), sale)
+    return _act(
+        request,
+        _("The replacement is reserved; it is now: %(status)s."),
+        lambda: service.aftersale_exchange_retry(actor=request.staff, shop=request.shop, public_id=public_id),
+    )
 
 
 @staff_required(perm="orders.view")
 @require_POST
 @_needs_any("orders.manage")
 def aftersale_ship_replacement(request, public_id: str):
-    try:
-        sale = service.aftersale_exchange_ship(
+    return _act(
+        request,
+        _("The replacement is shipped; it is now: %(status)s."),
+        lambda: service.aftersale_exchange_ship(
             actor=request.staff,
             shop=request.shop,
             public_id=public_id,
             carrier=request.POST.get("carrier", "")[:100],
             tracking_number=request.POST.get("tracking_number", "")[:100],
-        )
-    except DomainError as exc:
-        return _refused(request, exc)
-    return _done(request, _("The replacement is shipped; it is now: %(status)s."), sale)
+        ),
+    )
