@@ -110,7 +110,9 @@ class QuoteLineOut(Schema):
     product_public_id: str
     product_name: str
     sku_label: str
+    list_price_fen: int = Field(description="The SKU's own price; unit_price_fen is lower when a promotion prices it.")
     unit_price_fen: int
+    promotion: str = Field(description='"kind:ref" of the promotion that priced the line, or "".')
     quantity: int
     line_total_fen: int
     return_policy: ReturnPolicyOut
@@ -118,6 +120,10 @@ class QuoteLineOut(Schema):
     @staticmethod
     def resolve_sku_id(obj):
         return obj.sku.pk
+
+    @staticmethod
+    def resolve_list_price_fen(obj):
+        return obj.sku.price
 
     @staticmethod
     def resolve_product_public_id(obj):
@@ -133,7 +139,7 @@ class QuoteLineOut(Schema):
 
     @staticmethod
     def resolve_unit_price_fen(obj):
-        return obj.sku.price
+        return obj.unit_price
 
     @staticmethod
     def resolve_line_total_fen(obj):
@@ -197,7 +203,9 @@ class OrderLineOut(Schema):
     product_name: str
     sku_label: str
     image_url: str | None
+    list_price_fen: int
     unit_price_fen: int
+    promotion: str = Field(description='"kind:ref" of the promotion that priced the line, or "".')
     quantity: int
     line_total_fen: int
     shipped_quantity: int
@@ -208,6 +216,10 @@ class OrderLineOut(Schema):
     @staticmethod
     def resolve_image_url(obj, context):
         return stored_url(obj.image, context)
+
+    @staticmethod
+    def resolve_list_price_fen(obj):
+        return obj.list_price or obj.unit_price
 
     @staticmethod
     def resolve_unit_price_fen(obj):
@@ -340,10 +352,37 @@ class ShipToOut(Schema):
     detail: str
 
 
+class AdjustmentOut(Schema):
+    kind: str
+    label: str
+    amount_fen: int
+    ref: str
+
+    @staticmethod
+    def resolve_amount_fen(obj):
+        return obj.get("amount", 0)
+
+    @staticmethod
+    def resolve_kind(obj):
+        return obj.get("kind", "")
+
+    @staticmethod
+    def resolve_label(obj):
+        return obj.get("label", "")
+
+    @staticmethod
+    def resolve_ref(obj):
+        return obj.get("ref", "")
+
+
 class OrderDetailOut(_OrderBase):
     subtotal_fen: int
     shipping_fee_fen: int
     discount_fen: int
+    adjustments: list[AdjustmentOut] = Field(
+        description="What the discount is made of: promotions, membership, points."
+    )
+    on_hold: str = Field(description='Why the order may not ship yet (e.g. "group_buy"), or "".')
     paid_amount_fen: int
     refunded_amount_fen: int
     note: str
@@ -371,6 +410,14 @@ class OrderDetailOut(_OrderBase):
     @staticmethod
     def resolve_discount_fen(obj):
         return obj.discount
+
+    @staticmethod
+    def resolve_adjustments(obj):
+        return list(obj.adjustments or [])
+
+    @staticmethod
+    def resolve_on_hold(obj):
+        return obj.fulfilment_hold
 
     @staticmethod
     def resolve_paid_amount_fen(obj):

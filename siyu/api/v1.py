@@ -1,17 +1,24 @@
 """The REST API, version 1: one NinjaAPI with a storefront and a console router."""
 
 from . import (
+    analytics_api,
+    bargains_api,
     commissions_console,
     console,
     console_catalog,
     console_media,
     console_staff,  # noqa: F401 (its operations join the console router, which owns GET /staff)
+    coupons_api,
     customers_console,
+    discounts_api,
     fission_console,
     fission_storefront,
+    flashsales_api,
+    groupbuys_api,
     orders_console,
     orders_storefront,
     storefront,
+    webhooks_api,
 )
 from .errors import install_error_handlers
 from .member_storefront import router as member_storefront_router
@@ -39,6 +46,13 @@ install_error_handlers(api)
 storefront.router.add_router("", orders_storefront.router)
 storefront.router.add_router("", fission_storefront.router)
 storefront.router.add_router("", member_storefront_router)
+storefront.router.add_router("", coupons_api.storefront_router)
+storefront.router.add_router("", discounts_api.storefront_router)
+storefront.router.add_router("", flashsales_api.storefront_router)
+storefront.router.add_router("", groupbuys_api.storefront_router)
+storefront.router.add_router("", bargains_api.storefront_router)
+storefront.router.add_router("", analytics_api.storefront_router)
+storefront.router.add_router("", webhooks_api.storefront_router)
 api.add_router("/storefront/", storefront.router)
 # The console is one router; its catalogue half lives in its own module to keep modules small.
 console.router.add_router("", console_catalog.router)
@@ -47,4 +61,11 @@ console.router.add_router("", customers_console.router)
 console.router.add_router("", fission_console.router)
 console.router.add_router("", console_media.router)
 console.router.add_router("", commissions_console.router)
+console.router.add_router("", coupons_api.console_router)
+console.router.add_router("", discounts_api.console_router)
+console.router.add_router("", flashsales_api.console_router)
+console.router.add_router("", groupbuys_api.console_router)
+console.router.add_router("", bargains_api.console_router)
+console.router.add_router("", analytics_api.console_router)
+console.router.add_router("", webhooks_api.console_router)
 api.add_router("/console/", console.router)

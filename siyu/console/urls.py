@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from .views import (
     aftersales,
@@ -147,4 +147,12 @@ urlpatterns = [
     path("trace/<int:batch_id>/codes.csv", trace.trace_csv, name="trace_csv"),
     path("trace/codes/<str:code>/", trace.trace_code, name="trace_code"),
     path("trace/codes/<str:code>/qr.png", trace.trace_code_png, name="trace_code_png"),
+    # promotions, analytics and integrations: one module each
+    path("", include("siyu.console.urls_coupons")),
+    path("", include("siyu.console.urls_discounts")),
+    path("", include("siyu.console.urls_flashsales")),
+    path("", include("siyu.console.urls_groupbuys")),
+    path("", include("siyu.console.urls_bargains")),
+    path("", include("siyu.console.urls_analytics")),
+    path("", include("siyu.console.urls_webhooks")),
 ]

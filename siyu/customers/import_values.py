@@ -59,6 +59,7 @@ def reject_reason_label(code: str, detail: str = "") -> str:
 
 # --- text ---------------------------------------------------------------------------------
 
+
 def cell_text(value) -> str:
     """A cell as text, without the wrappers exports add to keep long numbers as text (="…", ', tab)."""
     if value.__class__ is not str:

@@ -46,12 +46,22 @@ def _level_from(value: Any, shop: Shop) -> MemberLevel | None:
 
 
 def member_checkout_adjustments(
-    *, shop: Shop, shopper: Shopper, subtotal: int, shipping_fee: int, options: dict, read: Mapping[str, Any]
+    *,
+    shop: Shop,
+    shopper: Shopper,
+    subtotal: int,
+    shipping_fee: int,
+    options: dict,
+    read: Mapping[str, Any],
+    prior: list[Adjustment],
+    **_: Any,
 ) -> list[Adjustment]:
     """The checkout adjuster: member benefits and points, with the level checkout read for us (or,
-    when there was no SKU row to carry it, read here)."""
+    when there was no SKU row to carry it, read here). They apply to what is left after the
+    promotions before them (threshold discounts, coupons)."""
     level = _level_from(read["level"], shop) if "level" in read else member_level_of(shop=shop, shopper=shopper)
-    return member_adjustments(shop=shop, shopper=shopper, level=level, subtotal=subtotal, options=options)
+    left = max(0, subtotal - sum(a.amount for a in prior))
+    return member_adjustments(shop=shop, shopper=shopper, level=level, subtotal=left, options=options)
 
 
 register_adjuster(member_checkout_adjustments, reads={"level": level_read})

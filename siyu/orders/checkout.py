@@ -25,7 +25,15 @@ from siyu.shops.models import Shop
 
 from .lifecycle import timeline_add
 from .models import CartLine, Order, OrderLine, OrderTimeline
-from .pricing import Adjustment, adjustments_for, basket_checks_run, sku_read_annotations
+from .pricing import (
+    Adjustment,
+    LinePrice,
+    PricingLine,
+    adjustments_for,
+    basket_checks_run,
+    line_prices_for,
+    sku_read_annotations,
+)
 
 MAX_QUANTITY = 999
 MAX_LINES = 50
@@ -36,10 +44,31 @@ KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 class QuoteLine:
     sku: Sku
     quantity: int
+    offer: LinePrice | None = None  # a promotion's price for this line (siyu.orders.pricing)
+
+    @property
+    def unit_price(self) -> int:
+        return self.offer.unit_price if self.offer else self.sku.price
 
     @property
     def line_total(self) -> int:
-        return self.sku.price * self.quantity
+        return self.unit_price * self.quantity
+
+    @property
+    def promotion(self) -> str:
+        """ "kind:ref" of the promotion that priced this line, or ""."""
+        return f"{self.offer.kind}:{self.offer.ref}" if self.offer else ""
+
+    def pricing_line(self) -> PricingLine:
+        return PricingLine(
+            sku_id=self.sku.pk,
+            product_id=self.sku.product_id,
+            category_id=self.sku.product.category_id,
+            list_price=self.sku.price,
+            unit_price=self.unit_price,
+            quantity=self.quantity,
+            promotion=self.offer.kind if self.offer else "",
+        )
 
 
 @dataclass
@@ -53,10 +82,17 @@ class Quote:
     adjustments: list[Adjustment] = field(default_factory=list)
     points_used: int = 0
     sold_out: list[int] = field(default_factory=list)  # SKUs seen at zero stock
+    pay_minutes: int | None = None  # a promotion's shorter payment deadline
 
     @property
     def total(self) -> int:
         return self.subtotal + self.shipping_fee - self.discount
+
+    @property
+    def promotions(self) -> list[str]:
+        """ "kind:ref" of every promotion in this quote: line prices, then basket adjustments."""
+        found = [ln.promotion for ln in self.lines if ln.promotion]
+        return found + [f"{a.kind}:{a.ref}" for a in self.adjustments if a.ref]
 
 
 def _items_clean(items) -> dict[int, int]:
@@ -93,16 +129,28 @@ def order_quote(
     problems = {}
     sold_out: list[int] = []
     lines = []
+    options = options or {}
     for sku_id, quantity in wanted.items():
         sku = skus.get(sku_id)
         if sku is None or not sku.is_active or sku.product.status != ProductStatus.ON_SALE:
             problems[str(sku_id)] = "not for sale"
-        elif sku.stock < quantity:
-            problems[str(sku_id)] = f"only {sku.stock} left"
-            if sku.stock <= 0:
-                sold_out.append(sku_id)
         else:
             lines.append(QuoteLine(sku=sku, quantity=quantity))
+    offers = (
+        line_prices_for(
+            shop=shop, shopper=shopper, lines=[ln.pricing_line() for ln in lines], options=options, row=lines[0].sku
+        )
+        if lines
+        else {}
+    )
+    for line in list(lines):
+        line.offer = offers.get(line.sku.pk)
+        # A promotion that holds its own stock (a flash sale) checks it itself, when the order is placed.
+        if (line.offer is None or not line.offer.holds_stock) and line.sku.stock < line.quantity:
+            problems[str(line.sku.pk)] = f"only {line.sku.stock} left"
+            if line.sku.stock <= 0:
+                sold_out.append(line.sku.pk)
+            lines.remove(line)
     by_template: defaultdict[int | None, int] = defaultdict(int)  # None: products with no template
     templates: dict[int | None, ShippingTemplate | None] = {}
     for line in lines:
@@ -114,7 +162,13 @@ def order_quote(
     subtotal = sum(line.line_total for line in lines)
     adjustments = (
         adjustments_for(
-            shop=shop, shopper=shopper, subtotal=subtotal, shipping_fee=fee, options=options or {}, row=lines[0].sku
+            shop=shop,
+            shopper=shopper,
+            subtotal=subtotal,
+            shipping_fee=fee,
+            options=options,
+            lines=[ln.pricing_line() for ln in lines],
+            row=lines[0].sku,
         )
         if lines
         else []
@@ -131,6 +185,7 @@ def order_quote(
         adjustments=adjustments,
         points_used=sum(a.points_used for a in adjustments),
         sold_out=sold_out,
+        pay_minutes=min((ln.offer.pay_minutes for ln in lines if ln.offer and ln.offer.pay_minutes), default=None),
     )
 
 
@@ -234,7 +289,7 @@ def _checkout_ready(*, shop: Shop, shopper: Shopper, items, address_id, note, op
             soldout_mark(sku_id=pk)
         raise Conflict(_("Some items cannot be bought now."), code="items_unavailable", detail=quote.problems)
     # Before the transaction, on the prices just quoted (a refusal places and reserves nothing).
-    basket_checks_run(shop=shop, shopper=shopper, lines=[(ln.sku, ln.quantity) for ln in quote.lines])
+    basket_checks_run(shop=shop, shopper=shopper, lines=[(ln.sku, ln.unit_price, ln.quantity) for ln in quote.lines])
     return address, quote
 
 
@@ -260,7 +315,10 @@ def _order_new(
         shipping_fee=quote.shipping_fee,
         discount=quote.discount,
         points_used=quote.points_used,
-        adjustments=[{"kind": a.kind, "label": a.label, "amount": a.amount} for a in quote.adjustments],
+        adjustments=[
+            {"kind": a.kind, "label": a.label, "amount": a.amount, **({"ref": a.ref} if a.ref else {})}
+            for a in quote.adjustments
+        ],
         total=quote.total,
         recipient=address.recipient,
         phone=address.phone,
@@ -271,7 +329,7 @@ def _order_new(
         note=str(note or "").strip(),
         ref_code=str(ref_code or "")[:12],
         no_returns_confirmed=no_returns_confirmed,
-        pay_deadline=now + timedelta(minutes=settings.SIYU_ORDER_PAY_MINUTES),
+        pay_deadline=now + timedelta(minutes=quote.pay_minutes or settings.SIYU_ORDER_PAY_MINUTES),
     )
 
 
@@ -294,10 +352,13 @@ def _order_write_rest(*, order: Order, quote: Quote, shopper: Shopper, from_cart
                 product_name=ln.sku.product.name,
                 sku_label=ln.sku.label,
                 image=ln.sku.product.main_thumb.name or "",
-                unit_price=ln.sku.price,
+                list_price=ln.sku.price,
+                unit_price=ln.unit_price,
                 quantity=ln.quantity,
                 line_total=ln.line_total,
                 return_policy=ln.sku.product.return_policy,
+                promotion=ln.promotion,
+                stock_held=bool(ln.offer and ln.offer.holds_stock),
             )
             for ln in quote.lines
         ]
@@ -306,13 +367,23 @@ def _order_write_rest(*, order: Order, quote: Quote, shopper: Shopper, from_cart
     event_record(
         topic="order.placed",
         shop_id=shop.pk,
-        payload={"order": order.pk, "total": order.total, "shopper": shopper.pk, "points_used": quote.points_used},
+        payload={
+            "order": order.pk,
+            "total": order.total,
+            "shopper": shopper.pk,
+            "points_used": quote.points_used,
+            # Promotion subscribers look here first, so an order without one costs them no query.
+            "promotions": quote.promotions,
+        },
     )
     if from_cart:
         CartLine.objects.filter(shop=shop, shopper=shopper, sku_id__in=[ln.sku.pk for ln in quote.lines]).delete()
     # The stock rows are hot under a rush: decrement them last, so their locks are held
-    # only from here to the commit.
+    # only from here to the commit. A promotion holding a line's stock took it in its
+    # order.placed subscriber above.
     for line in sorted(quote.lines, key=lambda ln: ln.sku.pk):
+        if line.offer and line.offer.holds_stock:
+            continue
         left = _stock_take(sku_id=line.sku.pk, quantity=line.quantity)
         if left is None:
             if line.quantity == 1:  # not even one left: sold out (a bigger quantity may still fit)

@@ -44,6 +44,12 @@ def order_ship(*, actor: Actor, order_id: int, carrier: str, tracking_number: st
         require(actor, "orders.manage", shop_id=order.shop_id)
         if order.status not in (S.PAID, S.PARTIALLY_SHIPPED):
             raise Conflict(_("Only paid orders can be shipped."), code="bad_transition", detail={"from": order.status})
+        if order.fulfilment_hold:
+            raise Conflict(
+                _("This order is on hold and cannot ship yet."),
+                code="fulfilment_hold",
+                detail={"hold": order.fulfilment_hold},
+            )
         order_lines = {ln.pk: ln for ln in order.lines.select_for_update().order_by("pk")}
         wanted = _ship_quantities(order_lines, lines)
         shipped = []

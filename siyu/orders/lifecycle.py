@@ -90,7 +90,8 @@ def stock_release(*, order: Order) -> None:
     after the order the caller holds."""
     if order.stock_released:
         return
-    lines = sorted(order.lines.all(), key=lambda ln: ln.sku_id)
+    # Lines whose promotion holds the stock (a flash sale) go back to it, in its order.cancelled subscriber.
+    lines = sorted((ln for ln in order.lines.all() if not ln.stock_held), key=lambda ln: ln.sku_id)
     locks.note_update(rank=locks.STOCK, table=Sku._meta.db_table, pks=[ln.sku_id for ln in lines])
     for line in lines:
         Sku.objects.filter(pk=line.sku_id).update(stock=F("stock") + line.quantity)
@@ -103,6 +104,8 @@ def stock_reserve_again(*, order: Order) -> bool:
     """Reserve a cancelled order's stock again (all lines or none). Locks: stock rows (sku pk
     order), after the order the caller holds."""
     lines = sorted(order.lines.all(), key=lambda ln: ln.sku_id)
+    if any(ln.stock_held for ln in lines):
+        return False  # a promotion's stock (a flash sale) went back to it and may be sold: refund instead
     locks.note_update(rank=locks.STOCK, table=Sku._meta.db_table, pks=[ln.sku_id for ln in lines])
     try:
         with transaction.atomic():

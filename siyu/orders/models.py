@@ -62,6 +62,8 @@ class Order(models.Model):
     received_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     stock_released = models.BooleanField(default=False)
+    # Why the order may not ship yet, e.g. "group_buy" until its group forms; "" when it may.
+    fulfilment_hold = models.CharField(max_length=40, blank=True, default="")
 
     class Meta:
         ordering = ["-id"]
@@ -96,10 +98,13 @@ class OrderLine(models.Model):
     product_name = models.CharField(max_length=60)
     sku_label = models.CharField(max_length=200, blank=True)
     image = models.CharField(max_length=200, blank=True)
-    unit_price = models.PositiveIntegerField()
+    list_price = models.PositiveIntegerField(default=0)  # the SKU's own price then (0: before promotions)
+    unit_price = models.PositiveIntegerField()  # what it sold at: list price or a promotion's price
     quantity = models.PositiveIntegerField()
     line_total = models.PositiveIntegerField()
     return_policy = models.CharField(max_length=20)
+    promotion = models.CharField(max_length=60, blank=True, default="")  # "kind:ref" that priced it
+    stock_held = models.BooleanField(default=False)  # its promotion reserves and returns the stock
     shipped_quantity = models.PositiveIntegerField(default=0)
     refunded_quantity = models.PositiveIntegerField(default=0)
     refunded_amount = models.PositiveIntegerField(default=0)

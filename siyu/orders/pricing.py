@@ -1,8 +1,13 @@
 """Price adjustments and basket checks from higher domains (membership discounts, points, price
 floors) without orders importing them.
 
-A higher domain registers an adjuster; `order_quote` asks every adjuster for its adjustments. The
-server computes them all: nothing a client sends is taken as a price.
+Two kinds of hook, asked in this order by `order_quote`:
+- a line pricer (limited-time prices, member prices per SKU, flash sales, group buys, bargains) may
+  offer each line a unit price; the lowest offer wins, except that an `exclusive` offer (a mode the
+  shopper chose explicitly, such as buying in a flash sale) always wins and excludes the others;
+- an adjuster (threshold discounts, coupons, member discount, points) takes amounts off the basket,
+  in `priority` order, each seeing the lines at their final prices and the adjustments before it.
+The server computes them all: nothing a client sends is taken as a price.
 
 An adjuster or a basket check may also name `reads`: SQL expressions (built per shop and shopper)
 that checkout annotates on the basket's SKU query. What every domain needs to know then arrives
@@ -14,17 +19,46 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from siyu.core.errors import InvalidInput
+
 # builder(*, shop, shopper) -> a query expression, or None when there is nothing to read
 ReadBuilder = Callable[..., Any]
 
 
 @dataclass(frozen=True)
 class Adjustment:
-    kind: str  # "member_discount" | "points" | …
+    kind: str  # "member_discount" | "points" | "coupon" | …
     label: str
     amount: int = 0  # fen taken off the items
     free_shipping: bool = False
     points_used: int = 0
+    ref: str = ""  # which promotion (its public id), kept on the order for returns and reports
+
+
+@dataclass(frozen=True)
+class LinePrice:
+    """A line pricer's offer for one SKU."""
+
+    unit_price: int
+    kind: str  # "limited_time" | "member_price" | "flash_sale" | "group_buy" | "bargain" | …
+    label: str
+    ref: str = ""
+    exclusive: bool = False  # chosen by the shopper (a flash sale, a group): wins over any other offer
+    holds_stock: bool = False  # the promotion reserves and gives back this line's stock itself
+    pay_minutes: int | None = None  # a shorter payment deadline for the whole order
+
+
+class PricingLine(NamedTuple):
+    """A line as a pricer or adjuster sees it. `unit_price` is the SKU's price for a pricer and the
+    final price for an adjuster; `promotion` is the winning offer's kind ("" for none)."""
+
+    sku_id: int
+    product_id: int
+    category_id: int | None
+    list_price: int
+    unit_price: int
+    quantity: int
+    promotion: str = ""
 
 
 class BasketLine(NamedTuple):
@@ -39,21 +73,32 @@ class BasketLine(NamedTuple):
 class _Hook(NamedTuple):
     func: Callable[..., Any]
     reads: Mapping[str, ReadBuilder]
+    priority: int = 50
 
 
-# adjuster(*, shop, shopper, subtotal, shipping_fee, options[, read]) -> list[Adjustment]
+# pricer(*, shop, shopper, lines: list[PricingLine], options[, read]) -> {sku_id: LinePrice}
+_pricers: list[_Hook] = []
+# adjuster(*, shop, shopper, subtotal, shipping_fee, options, lines: list[PricingLine],
+#          prior: list[Adjustment][, read]) -> list[Adjustment]
 _adjusters: list[_Hook] = []
 # check(*, shop, shopper, lines: list[BasketLine]) -> None; raises a DomainError to refuse a submission
 _checks: list[_Hook] = []
 
 
-def _register(registry: list[_Hook], func, reads: Mapping[str, ReadBuilder] | None) -> None:
+def _register(registry: list[_Hook], func, reads: Mapping[str, ReadBuilder] | None, priority: int = 50) -> None:
     if all(hook.func is not func for hook in registry):
-        registry.append(_Hook(func, dict(reads or {})))
+        registry.append(_Hook(func, dict(reads or {}), priority))
+        registry.sort(key=lambda hook: hook.priority)
 
 
-def register_adjuster(func, *, reads: Mapping[str, ReadBuilder] | None = None):
-    _register(_adjusters, func, reads)
+def register_line_pricer(func, *, reads: Mapping[str, ReadBuilder] | None = None):
+    _register(_pricers, func, reads)
+    return func
+
+
+def register_adjuster(func, *, reads: Mapping[str, ReadBuilder] | None = None, priority: int = 50):
+    """Lower priorities run first: threshold discounts (10), coupons (20), membership and points (50)."""
+    _register(_adjusters, func, reads, priority)
     return func
 
 
@@ -70,7 +115,7 @@ def _column(hook: _Hook, name: str) -> str:
 def sku_read_annotations(*, shop, shopper) -> dict[str, Any]:
     """Every registered hook's reads for this shop and shopper, to annotate on the SKU query."""
     found: dict[str, Any] = {}
-    for hook in _adjusters + _checks:
+    for hook in _pricers + _adjusters + _checks:
         for name, build in hook.reads.items():
             expression = build(shop=shop, shopper=shopper)
             if expression is not None:
@@ -84,8 +129,42 @@ def _read(hook: _Hook, row: object | None) -> dict[str, Any]:
     return {name: getattr(row, _column(hook, name)) for name in hook.reads if hasattr(row, _column(hook, name))}
 
 
+def line_prices_for(
+    *, shop, shopper, lines: list[PricingLine], options: dict, row: object | None = None
+) -> dict[int, LinePrice]:
+    """The winning offer per SKU (absent: the SKU's own price). An offer above the SKU's price is
+    ignored; two exclusive offers for one line are refused (the shopper asked for two modes)."""
+    if not _pricers:
+        return {}
+    offers: dict[int, list[LinePrice]] = {}
+    for hook in _pricers:
+        extra = {"read": _read(hook, row)} if hook.reads else {}
+        for sku_id, offer in hook.func(shop=shop, shopper=shopper, lines=lines, options=options, **extra).items():
+            offers.setdefault(sku_id, []).append(offer)
+    list_prices = {ln.sku_id: ln.list_price for ln in lines}
+    won: dict[int, LinePrice] = {}
+    for sku_id, found in offers.items():
+        exclusive = [o for o in found if o.exclusive]
+        if len(exclusive) > 1:
+            raise InvalidInput(detail={"options": "one promotion per item"})
+        if exclusive:
+            won[sku_id] = exclusive[0]
+            continue
+        cheaper = [o for o in found if 0 <= o.unit_price < list_prices.get(sku_id, 0)]
+        if cheaper:
+            won[sku_id] = min(cheaper, key=lambda o: o.unit_price)
+    return won
+
+
 def adjustments_for(
-    *, shop, shopper, subtotal: int, shipping_fee: int, options: dict, row: object | None = None
+    *,
+    shop,
+    shopper,
+    subtotal: int,
+    shipping_fee: int,
+    options: dict,
+    lines: list[PricingLine] | None = None,
+    row: object | None = None,
 ) -> list[Adjustment]:
     """`row`: a SKU read with `sku_read_annotations` (its per-shopper values are the same on every row)."""
     if shopper is None:
@@ -95,17 +174,24 @@ def adjustments_for(
         extra = {"read": _read(hook, row)} if hook.reads else {}
         found.extend(
             hook.func(
-                shop=shop, shopper=shopper, subtotal=subtotal, shipping_fee=shipping_fee, options=options, **extra
+                shop=shop,
+                shopper=shopper,
+                subtotal=subtotal,
+                shipping_fee=shipping_fee,
+                options=options,
+                lines=list(lines or []),
+                prior=list(found),
+                **extra,
             )
         )
     return found
 
 
-def basket_checks_run(*, shop, shopper, lines: list[tuple[Any, int]]) -> None:
-    """Run every basket check over (SKU read with `sku_read_annotations`, quantity) pairs."""
+def basket_checks_run(*, shop, shopper, lines: list[tuple[Any, int, int]]) -> None:
+    """Run every basket check over (SKU read with `sku_read_annotations`, unit price, quantity)."""
     for hook in _checks:
         hook.func(
             shop=shop,
             shopper=shopper,
-            lines=[BasketLine(sku.pk, sku.price, quantity, _read(hook, sku)) for sku, quantity in lines],
+            lines=[BasketLine(sku.pk, price, quantity, _read(hook, sku)) for sku, price, quantity in lines],
         )

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views, views_account, views_invite, views_member, views_orders, views_promoter
 from .views_trace import trace_page
@@ -44,4 +44,9 @@ urlpatterns = [
     path("orders/<slug:public_id>/after-sale/<int:line_id>/", views_orders.aftersale_new, name="aftersale_new"),
     path("pay/sandbox/<slug:out_trade_no>/", views_orders.sandbox_pay_page, name="sandbox_pay"),
     path("t/<str:code>/", trace_page, name="trace"),
+    path("", include("siyu.storefront.urls_coupons")),
+    path("", include("siyu.storefront.urls_discounts")),
+    path("", include("siyu.storefront.urls_flashsales")),
+    path("", include("siyu.storefront.urls_groupbuys")),
+    path("", include("siyu.storefront.urls_bargains")),
 ]

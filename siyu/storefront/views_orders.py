@@ -71,9 +71,7 @@ def _problem_text(row: CartRow) -> str:
 @require_GET
 def cart(request):
     view = cart_view(shop=request.shop, shopper=current_shopper(request))
-    rows = [
-        {"line": r.line, "sku": r.sku, "problem": _problem_text(r), "total": r.total} for r in view.rows
-    ]
+    rows = [{"line": r.line, "sku": r.sku, "problem": _problem_text(r), "total": r.total} for r in view.rows]
     return render(
         request,
         "storefront/cart.html",

@@ -1,0 +1,10 @@
+"""API operations for flashsales.
+
+`console_router` joins /api/v1/console/, `storefront_router` joins /api/v1/storefront/."""
+
+from ninja import Router
+
+from .auth import shopper_auth, staff_auth
+
+console_router = Router(tags=["console flashsales"], auth=staff_auth)
+storefront_router = Router(tags=["storefront flashsales"], auth=shopper_auth)

@@ -1,0 +1,1 @@
+"""Reaching customers: channels, campaigns, journeys and webhooks (one Django app per part)."""

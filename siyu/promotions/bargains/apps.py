@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BargainsConfig(AppConfig):
+    name = "siyu.promotions.bargains"
+    label = "bargains"

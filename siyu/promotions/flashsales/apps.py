@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FlashsalesConfig(AppConfig):
+    name = "siyu.promotions.flashsales"
+    label = "flashsales"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class GroupbuysConfig(AppConfig):
+    name = "siyu.promotions.groupbuys"
+    label = "groupbuys"
