@@ -103,6 +103,14 @@ class QuoteIn(In):
     from_cart: bool = False
     address_id: str | None = Field(None, max_length=20, description="Prices postage for this address.")
     points: int = Field(0, ge=0, le=10_000_000, description="Points to pay with (the server caps and values them).")
+    coupon: str = Field(
+        "", max_length=40, description='A coupon of yours to use; "" picks the best usable one, "none" uses none.'
+    )
+    promotion: str = Field(
+        "",
+        max_length=80,
+        description='Buy through a promotion, as "kind:ref" (e.g. "flash_sale:…", "group_buy:…", "bargain:…").',
+    )
 
 
 class QuoteLineOut(Schema):

@@ -98,7 +98,7 @@ def checkout_quote(request, data: QuoteIn):
         items=_items(request, data),
         province=province,
         shopper=request.auth,
-        options={"points": data.points},
+        options={"points": data.points, "coupon": data.coupon, "promotion": data.promotion},
     )
 
 
@@ -120,7 +120,7 @@ def order_create(
         confirm_no_returns=data.confirm_no_returns,
         ref_code=request.session.get("ref", ""),
         from_cart=data.from_cart,
-        options={"points": data.points},
+        options={"points": data.points, "coupon": data.coupon, "promotion": data.promotion},
     )
     if not created:
         return Status(200, _detail(request, order.public_id))

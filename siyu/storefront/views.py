@@ -21,6 +21,7 @@ from siyu.catalog.selectors import (
 from siyu.core.money import format_yuan
 
 from .helpers import current_shopper, not_found_as_404
+from .panels import home_panels, product_panels
 from .poster import poster_png
 
 PAGE_SIZE = 20
@@ -41,6 +42,7 @@ def home(request):
             "featured": products_featured(shop=shop),
             "categories": categories_tree(shop=shop),
             "latest": list(products_on_sale(shop=shop)[:10]),
+            "promo_panels": home_panels(request),
         },
     )
 
@@ -92,6 +94,7 @@ def product(request, public_id: str):
             "skus": skus,
             "in_stock": any(s.stock > 0 for s in active_skus),
             "on_sale": item.status == "on_sale",
+            "promo_panels": product_panels(request, item),
         },
     )
 

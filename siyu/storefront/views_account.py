@@ -24,6 +24,7 @@ from siyu.core.errors import DomainError
 from siyu.core.security import client_ip
 
 from .helpers import current_shopper, safe_next, shopper_required
+from .panels import my_links
 
 RESEND_SECONDS = 60  # otp_request refuses a second code for a number within a minute
 ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "district", "detail")
@@ -73,6 +74,7 @@ def my(request):
         {
             "shopper": shopper,
             "addresses": addresses_of(shop=request.shop, shopper=shopper)[:1],
+            "promo_links": my_links(request),
         },
     )
 

@@ -29,6 +29,7 @@ from siyu.payments.services import payment_start, sandbox_pay
 
 from .checkout_display import checkout_breakdown
 from .helpers import current_shopper, shopper_required
+from .panels import checkout_panels
 
 ORDER_TABS = ("pending_payment", "paid", "shipped", "completed")
 
@@ -120,7 +121,7 @@ def checkout(request):
                 confirm_no_returns=request.POST.get("confirm_no_returns") == "on",
                 ref_code=request.session.get("ref", ""),
                 from_cart=from_cart,
-                options={"points": _points(request)},
+                options=_options(request),
             )
             return redirect("storefront:order_pay", order.public_id)
         except DomainError as exc:
@@ -131,7 +132,7 @@ def checkout(request):
             items=items,
             province=address.province if address else "",
             shopper=shopper,
-            options={"points": _points(request)},
+            options=_options(request),
         )
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -150,10 +151,23 @@ def checkout(request):
             "error": error,
             "points": _points(request),
             "lines_chosen": _chosen_lines(request),
+            "coupon": _param(request, "coupon"),
+            "promotion": _param(request, "promotion"),
+            "promo_panels": checkout_panels(request, quote),
             **checkout_breakdown(shop=shop, shopper=shopper, quote=quote, province=address.province if address else ""),
         },
         status=status,
     )
+
+
+def _param(request, name: str) -> str:
+    return str(request.POST.get(name) or request.GET.get(name) or "")[:80]
+
+
+def _options(request) -> dict:
+    """What the shopper chose at checkout: points, a coupon ("" picks the best one, "none" none) and a
+    promotion they are buying through ("kind:ref": a flash sale, a group, a bargain)."""
+    return {"points": _points(request), "coupon": _param(request, "coupon"), "promotion": _param(request, "promotion")}
 
 
 @shopper_required
