@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "siyu.customers",
     "siyu.referrals",
     "siyu.distribution",
+    "siyu.promotions",
     "siyu.promotions.coupons",
     "siyu.promotions.discounts",
     "siyu.promotions.flashsales",

@@ -33,6 +33,7 @@ class Adjustment:
     free_shipping: bool = False
     points_used: int = 0
     ref: str = ""  # which promotion (its public id), kept on the order for returns and reports
+    exclusive: bool = False  # the seller said no coupon may be used with this one (a 满减 that does not stack)
 
 
 @dataclass(frozen=True)
