@@ -3,6 +3,7 @@
 from . import (
     analytics_api,
     bargains_api,
+    clv_api,
     commissions_console,
     console,
     console_catalog,
@@ -67,5 +68,6 @@ console.router.add_router("", flashsales_api.console_router)
 console.router.add_router("", groupbuys_api.console_router)
 console.router.add_router("", bargains_api.console_router)
 console.router.add_router("", analytics_api.console_router)
+console.router.add_router("", clv_api.console_router)
 console.router.add_router("", webhooks_api.console_router)
 api.add_router("/console/", console.router)

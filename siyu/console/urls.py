@@ -154,5 +154,6 @@ urlpatterns = [
     path("", include("siyu.console.urls_groupbuys")),
     path("", include("siyu.console.urls_bargains")),
     path("", include("siyu.console.urls_analytics")),
+    path("", include("siyu.console.urls_analytics_clv")),
     path("", include("siyu.console.urls_webhooks")),
 ]
