@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint messages bench-checkout bench-customers bench-commissions bench-load clean
+.PHONY: run test lint messages bench-checkout bench-customers bench-commissions bench-load bench-flash-sale \
+  bench-clv bench-analytics clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -73,3 +74,12 @@ bench-commissions: $(VENV)/.installed
 
 bench-load: $(VENV)/.installed-test
 	$(BIN)/python bench/load_runner.py
+
+bench-flash-sale: $(VENV)/.installed
+	$(BIN)/python bench/flash_sale.py
+
+bench-clv: $(VENV)/.installed-test
+	$(BIN)/python bench/clv.py
+
+bench-analytics: $(VENV)/.installed
+	$(BIN)/python bench/analytics.py

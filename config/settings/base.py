@@ -186,6 +186,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2500
 
 # --- Siyu -------------------------------------------------------------------------------
+# Webhook URLs that resolve to loopback, private or link-local addresses are refused (SSRF) unless
+# this is on; development and tests turn it on so a receiver on this machine can be used.
+SIYU_WEBHOOKS_ALLOW_PRIVATE = env_bool("SIYU_WEBHOOKS_ALLOW_PRIVATE", False)
 SIYU_SMS_BACKEND = env_str("SIYU_SMS_BACKEND", "siyu.accounts.sms.LogSmsBackend")
 # The log backend writes sign-in codes to the log: `check --deploy` refuses it unless this says so.
 SIYU_ALLOW_LOG_SMS = env_bool("SIYU_ALLOW_LOG_SMS", False)

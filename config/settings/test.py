@@ -11,6 +11,9 @@ from .base import *  # noqa: F403
 from .base import HUEY
 from .env import env_str
 
+# A receiver on this machine serves the webhook tests; the SSRF tests turn this off.
+SIYU_WEBHOOKS_ALLOW_PRIVATE = True
+
 _tmp = Path(tempfile.mkdtemp(prefix="siyu-test-"))
 MEDIA_ROOT = _tmp / "media"
 STATIC_ROOT = _tmp / "static"
