@@ -84,10 +84,12 @@ def promotion_results_many(*, shop: Shop, kind: str, refs: Iterable[str]) -> dic
         )
         .order_by()
     )
-    found = {}
+    found: dict[str, PromotionResults] = {}
     for row in rows:
-        ref = row.pop("ref")
-        found[ref] = PromotionResults(kind=kind, ref=ref, discount=row.pop("discount_paid"), **row)
+        values = dict(row)
+        ref = str(values.pop("ref"))
+        values["discount"] = values.pop("discount_paid")
+        found[ref] = PromotionResults(kind=kind, ref=ref, **values)
     return {ref: found.get(ref, PromotionResults(kind=kind, ref=ref)) for ref in refs}
 
 
