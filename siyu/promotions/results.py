@@ -15,6 +15,7 @@ query whatever the number of orders or promotions asked about. Every promotion k
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
@@ -86,7 +87,7 @@ def promotion_results_many(*, shop: Shop, kind: str, refs: Iterable[str]) -> dic
     )
     found: dict[str, PromotionResults] = {}
     for row in rows:
-        values = dict(row)
+        values: dict[str, Any] = dict(row)
         ref = str(values.pop("ref"))
         values["discount"] = values.pop("discount_paid")
         found[ref] = PromotionResults(kind=kind, ref=ref, **values)
