@@ -30,6 +30,7 @@ TOPICS = {
     "order.completed",
     "order.cancelled",
     "order.refunded",
+    "customer.level_changed",  # {"customer", "shopper", "from", "to", "up"}: a member level reached or lost
 }
 
 

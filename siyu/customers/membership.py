@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from siyu.accounts.models import Shopper
 from siyu.core.audit import audit_record
 from siyu.core.errors import Conflict, InvalidInput, NotFound
+from siyu.core.events import event_record
 from siyu.core.money import apply_rate, parse_yuan
 from siyu.core.permissions import actor_user, require
 from siyu.core.settings_rows import settings_row_get
@@ -166,6 +167,22 @@ def customer_level_refresh(*, customer: Customer) -> MemberLevel | None:
             kind="level_changed",
             actor_label="system",
             data={"from": customer.level_id, "to": new_id, "name": level.name if level else ""},
+        )
+        before = (
+            MemberLevel.objects.filter(pk=customer.level_id).values_list("min_spend", flat=True).first()
+            if customer.level_id
+            else None
+        )
+        event_record(
+            topic="customer.level_changed",
+            shop_id=customer.shop_id,
+            payload={
+                "customer": customer.pk,
+                "shopper": customer.shopper_id,
+                "from": customer.level_id,
+                "to": new_id,
+                "up": level is not None and (before is None or level.min_spend > before),
+            },
         )
     customer.level_id, customer.total_spent = new_id, spent
     return level

@@ -71,6 +71,7 @@ class Customer(models.Model):
     rfm_m = models.PositiveSmallIntegerField(default=0)
     lifecycle = models.CharField(max_length=10, choices=Lifecycle.choices, default=Lifecycle.PROSPECT)
     marketing_consent_at = models.DateTimeField(null=True, blank=True)
+    birthday = models.DateField(null=True, blank=True)  # month and day drive birthday coupons
     profiling_consent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     anonymized_at = models.DateTimeField(null=True, blank=True)
