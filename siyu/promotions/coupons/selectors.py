@@ -79,3 +79,19 @@ def coupons_of_shop(*, shop: Shop, status: str = "") -> QuerySet[Coupon]:
 
 def pushes_of_coupon(*, coupon: Coupon, limit: int = 20) -> list[CouponPush]:
     return list(CouponPush.objects.filter(coupon=coupon).order_by("-id")[:limit])
+
+
+def coupons_for_staff(*, actor, shop: Shop, status: str = "") -> QuerySet[Coupon]:
+    from siyu.core.permissions import require
+
+    require(actor, "promotions.view", shop_id=shop.pk)
+    return coupons_of_shop(shop=shop, status=status)
+
+
+def coupon_for_staff(*, actor, shop: Shop, public_id: str) -> Coupon:
+    from siyu.core.permissions import require
+
+    from .services import coupon_of_shop
+
+    require(actor, "promotions.view", shop_id=shop.pk)
+    return coupon_of_shop(shop=shop, public_id=public_id)

@@ -120,7 +120,7 @@ def _ids(shop: Shop, data: dict, name: str, model) -> list[int]:
     except (TypeError, ValueError):
         raise InvalidInput(detail={name: "ids are whole numbers"}) from None
     if ids and model.objects.filter(shop=shop, pk__in=ids).count() != len(ids):
-        raise InvalidInput(detail={name: "not all of these belong to this shop"})
+        raise NotFound(detail={name: "not all of these belong to this shop"})
     return ids
 
 
@@ -153,10 +153,8 @@ def coupon_data_clean(*, shop: Shop, data: dict) -> dict:
         raise InvalidInput(detail={"rule": f"one of {', '.join(v for v in CouponRule.values if v)} or empty"})
     if kind in (CouponKind.AMOUNT_OFF, CouponKind.NO_THRESHOLD) and not clean["amount_off"]:
         raise InvalidInput(_("Say how much the coupon takes off."), detail={"amount_off": "more than 0"})
-    if kind == CouponKind.AMOUNT_OFF and clean["min_spend"] <= clean["amount_off"]:
-        raise InvalidInput(
-            _("The threshold must be above the amount off."), detail={"min_spend": "more than amount_off"}
-        )
+    if kind == CouponKind.AMOUNT_OFF and not clean["min_spend"]:
+        raise InvalidInput(_("Give the spend the coupon needs."), detail={"min_spend": "more than 0"})
     if kind == CouponKind.NO_THRESHOLD:
         clean["min_spend"] = 0
     if kind == CouponKind.PERCENT_OFF and not clean["percent_off_bp"]:

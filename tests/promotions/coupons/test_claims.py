@@ -26,7 +26,7 @@ from .steps import make_coupon
         {"name": ""},
         {"kind": "free_money"},
         {"amount_off": 0},
-        {"min_spend": 1000},  # not above the amount off
+        {"min_spend": 0},  # 满减 needs a threshold
         {"amount_off": "ten"},
         {"amount_off": True},
         {"valid_days": None, "valid_until": None},
@@ -34,7 +34,6 @@ from .steps import make_coupon
         {"total": 0},
         {"per_customer": 1000},
         {"scope": "products", "product_ids": []},
-        {"scope": "products", "product_ids": [999999]},
         {"excluded_product_ids": "x"},
         {"rule": "whenever"},
     ],
@@ -43,6 +42,12 @@ def test_bad_definitions_are_refused(shop, owner, bad):
     data = {"name": "券", "kind": "amount_off", "amount_off": 2000, "min_spend": 10000, "valid_days": 7, **bad}
     with pytest.raises(InvalidInput):
         coupon_create(actor=owner, shop=shop, data=data)
+
+
+def test_products_of_another_shop_are_not_found(shop, owner):
+    data = {"name": "券", "kind": "no_threshold", "amount_off": 500, "valid_days": 7}
+    with pytest.raises(NotFound):
+        coupon_create(actor=owner, shop=shop, data={**data, "scope": "products", "product_ids": [999999]})
 
 
 def test_only_staff_of_the_shop_with_manage_may_define(shop, other_shop, owner):
