@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class AnalyticsConfig(AppConfig):
     name = "siyu.analytics"
     label = "analytics"
+
+    def ready(self) -> None:
+        from .clv_segments import register_clv_segment_fields
+
+        register_clv_segment_fields()

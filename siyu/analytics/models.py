@@ -1,0 +1,62 @@
+"""Customer lifetime value: each fit of the shop's models, and each customer's predicted figures.
+
+Predicted amounts (expected spend, CLV) are stored in whole fen, rounded once when the fit writes
+them: they are forecasts for ranking and segments, never money that moves. Probabilities and
+expected order counts are floats.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from siyu.customers.models import Customer
+from siyu.shops.models import Shop
+
+
+class ClvFit(models.Model):
+    """One fit of BG/NBD and Gamma-Gamma for a shop, successful or not (then `error_code` says why)."""
+
+    class Status(models.TextChoices):
+        OK = "ok", _("Fitted")
+        FAILED = "failed", _("Not fitted")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="clv_fits")
+    fitted_at = models.DateTimeField()
+    calibration_end = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_message = models.CharField(max_length=200, blank=True)
+    # {"r", "alpha", "a", "b" (BG/NBD, time in days), "p", "q", "gamma" (Gamma-Gamma, spend in fen),
+    #  "ll_bgnbd", "ll_gamma_gamma", "horizon_months", "monthly_discount_bp", "win_back_p_alive",
+    #  "win_back_clv_from" (the CLV, fen, from which a customer is in the shop's top third)}
+    parameters = models.JSONField(default=dict, blank=True)
+    customers = models.PositiveIntegerField(default=0)
+    repeaters = models.PositiveIntegerField(default=0)
+    seconds = models.FloatField(default=0)
+
+    class Meta:
+        ordering = ["-fitted_at", "-id"]
+        indexes = [models.Index(fields=["shop", "-fitted_at"])]
+
+
+class CustomerValue(models.Model):
+    """A customer's purchase summary at the last fit and what the models predict from it."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="value")
+    frequency = models.PositiveIntegerField()  # repeat purchase days
+    recency_days = models.PositiveIntegerField()  # first to last purchase day
+    age_days = models.PositiveIntegerField()  # first purchase day to the calibration end (T)
+    mean_spend = models.BigIntegerField()  # fen, mean of the repeat purchase days (0 without any)
+    p_alive = models.FloatField()
+    expected_orders_90 = models.FloatField()
+    expected_orders_365 = models.FloatField()
+    expected_spend = models.BigIntegerField()  # fen per future order
+    clv = models.BigIntegerField()  # fen, discounted, over the fit's horizon
+    win_back = models.BooleanField(default=False)
+    fitted_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["shop", "-clv"]),
+            models.Index(fields=["shop", "win_back", "-clv"]),
+        ]

@@ -31,6 +31,7 @@ from siyu.orders.models import OrderLine
 from siyu.shops.models import Shop
 
 from .models import Customer, CustomerTag, ExternalOrder, Lifecycle, Segment, SegmentMember, Source
+from .segment_fields import registered_fields
 from .segment_values import DAY, FEN, FLAG, IDS, TAGS, TEXT, TEXTS, Bad, Check, choice, choices, int_in, pair
 from .segment_values import MAX_LIST as MAX_LIST  # the API schema states it
 from .stats import COUNTED
@@ -91,10 +92,16 @@ FIELDS: dict[str, dict[str, Check]] = {
 }
 
 
+def _field_ops() -> dict[str, dict[str, Check]]:
+    """FIELDS, then the fields higher domains registered (segment_fields); a built-in name wins."""
+    extra = {name: field.ops for name, field in registered_fields().items() if name not in FIELDS}
+    return {**FIELDS, **extra}
+
+
 def rules_vocabulary() -> dict[str, dict[str, dict]]:
-    """FIELDS as data for an editor: each field's operators and the value each takes (its kind,
-    range and choices), so a rule builder offers exactly what rules_parse accepts."""
-    return {name: {op: check.describe() for op, check in ops.items()} for name, ops in FIELDS.items()}
+    """FIELDS (and the registered fields) as data for an editor: each field's operators and the value
+    each takes (its kind, range and choices), so a rule builder offers exactly what rules_parse accepts."""
+    return {name: {op: check.describe() for op, check in ops.items()} for name, ops in _field_ops().items()}
 
 
 # --- parsing ----------------------------------------------------------------------------------
@@ -152,12 +159,13 @@ def _parse_condition(node: dict, *, path: str) -> Condition:
     if extra or "op" not in node or "value" not in node:
         raise _BadAt("a condition has exactly field, op and value", path)
     field, op = node["field"], node["op"]
-    if field not in FIELDS:
+    fields = _field_ops()
+    if not isinstance(field, str) or field not in fields:
         raise _BadAt(f"unknown field {field!r}", f"{path}.field")
-    if op not in FIELDS[field]:
-        raise _BadAt(f"unknown op {op!r} for {field}; expected one of {', '.join(FIELDS[field])}", f"{path}.op")
+    if not isinstance(op, str) or op not in fields[field]:
+        raise _BadAt(f"unknown op {op!r} for {field}; expected one of {', '.join(fields[field])}", f"{path}.op")
     try:
-        value = FIELDS[field][op](node["value"])
+        value = fields[field][op](node["value"])
     except _Bad as bad:
         raise _BadAt(str(bad), f"{path}.value") from None
     return Condition(field=field, op=op, value=value)
@@ -221,6 +229,8 @@ def _q_bought(shop_id: int, field: str, op: str, ids: tuple) -> Q:
 
 
 def _q_condition(shop_id: int, c: Condition, now: datetime) -> Q:
+    if c.field not in FIELDS:  # a registered field (rules_parse checked it is one)
+        return registered_fields()[c.field].build(c.op, c.value)
     if c.field == "tags":
         return _q_tags(shop_id, c.op, c.value)
     if c.field in ("total_spent", "order_count", "rfm_r", "rfm_f", "rfm_m"):

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from siyu.accounts.selectors import staff_list
+from siyu.analytics.clv import customer_value_for
 from siyu.core.db_router import replica_reads
 from siyu.core.errors import DomainError
 from siyu.customers import followups, privacy, social, tags
@@ -143,6 +144,8 @@ def _detail_page(request, customer, *, forms: dict | None = None, revealed: str 
         "followup_form": forms.get("followup") or FollowUpForm(staff=staff_list(shop=shop)),
         "social_form": forms.get("social") or (SocialLinkForm(accounts=accounts) if accounts else None),
         "today": timezone.localdate(),
+        # CLV figures (one query) for staff who may see analytics
+        "clv": customer_value_for(shop=shop, customer=customer) if request.staff.can("analytics.view") else None,
     }
     return page(request, "console/customer_detail.html", context, status=status)
 
