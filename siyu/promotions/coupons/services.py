@@ -9,6 +9,7 @@ shopper holds, so two parallel claims of one slot cannot both insert. No row loc
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -66,12 +67,14 @@ def _flag_key(shop_id: int) -> str:
 
 
 def shop_has_public_coupons(*, shop_id: int) -> bool:
-    """Whether the shop runs an active public coupon, cached (5 minutes, dropped on every change
-    here). A stale answer only shows or hides a panel for a while; no money depends on it."""
+    """Whether the shop runs an active public coupon, cached (5 minutes in a shared cache, 30
+    seconds in local memory; dropped on every change here). A stale answer only shows or hides a panel for a while; no money depends on it."""
     found = cache.get(_flag_key(shop_id))
     if found is None:
         found = Coupon.objects.filter(shop_id=shop_id, status=S.ACTIVE, public=True).exists()
-        cache.set(_flag_key(shop_id), found, 300)
+        shared = "redis" in settings.CACHES.get("default", {}).get("BACKEND", "").lower()
+        # Local memory is per process: other processes learn of a change within 30 seconds.
+        cache.set(_flag_key(shop_id), found, 300 if shared else 30)
     return bool(found)
 
 
