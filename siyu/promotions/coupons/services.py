@@ -68,7 +68,8 @@ def _flag_key(shop_id: int) -> str:
 
 def shop_has_public_coupons(*, shop_id: int) -> bool:
     """Whether the shop runs an active public coupon, cached (5 minutes in a shared cache, 30
-    seconds in local memory; dropped on every change here). A stale answer only shows or hides a panel for a while; no money depends on it."""
+    seconds in local memory; dropped on every change here). A stale answer only shows or hides a
+    panel for a while; no money depends on it."""
     found = cache.get(_flag_key(shop_id))
     if found is None:
         found = Coupon.objects.filter(shop_id=shop_id, status=S.ACTIVE, public=True).exists()
