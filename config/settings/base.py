@@ -4,10 +4,15 @@ Embedded default: SQLite (WAL) in SIYU_DATA_DIR, media on local disk, the task q
 SQLite. Set DATABASE_URL and REDIS_URL to run on PostgreSQL and Redis instead.
 """
 
+import os
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
+
+# The CLV fits (numpy/scipy) make many tiny BLAS calls; OpenBLAS's thread pool costs more than it
+# saves there and competes with the web and worker processes. Set before numpy is first imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from .env import env_bool, env_int, env_list, env_path, env_str
 
