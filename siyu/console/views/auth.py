@@ -16,6 +16,10 @@ from siyu.accounts.selectors import staff_list
 from siyu.accounts.services import staff_set_password
 from siyu.accounts.sessions import session_keep_after_password_change
 from siyu.accounts.signin import staff_sign_in
+from siyu.analytics.charts import PALETTE, Series, line_chart, sparkline
+from siyu.analytics.dash_sql import DateRange
+from siyu.analytics.funnel import funnel_report
+from siyu.analytics.trends import trends_report
 from siyu.catalog.selectors import catalog_counts
 from siyu.core.errors import DomainError
 from siyu.core.security import client_ip
@@ -25,6 +29,7 @@ from siyu.orders.selectors import order_counts, orders_paid_since
 from ..decorators import staff_required
 from ..forms import LoginForm
 from ..rendering import page
+from . import analytics_tables
 
 
 def _next_url(request) -> str:
@@ -114,6 +119,31 @@ def _paid_today(shop) -> dict:
     return orders_paid_since(shop=shop, since=start)
 
 
+def _key_charts(request) -> dict | None:
+    """The dashboard's charts: revenue of the last 30 days against the 30 before, and the funnel of
+    the people who first came in those 30 days. Four aggregate queries; none without analytics.view."""
+    if not request.staff.can("analytics.view"):
+        return None
+    span = DateRange.last_days(30)
+    trend = trends_report(actor=request.staff, shop=request.shop, span=span, grain="day")
+    funnel = funnel_report(actor=request.staff, shop=request.shop, span=span, grain="month")
+    labels = [analytics_tables.period_label(p.period, "day") for p in trend.points]
+    return {
+        "trend": trend,
+        "revenue": line_chart(
+            labels,
+            [
+                Series(_("Previous 30 days"), [p.revenue for p in trend.previous_points], PALETTE[5], dashed=True),
+                Series(_("Last 30 days"), [p.revenue for p in trend.points], PALETTE[0]),
+            ],
+            label=_("Revenue, last 30 days"),
+            fmt=analytics_tables.yuan_text,
+        ),
+        "orders": sparkline([p.orders for p in trend.points], label=_("Paid orders, last 30 days")),
+        "funnel": analytics_tables.funnel_chart(funnel.totals, label=_("Funnel, last 30 days")),
+    }
+
+
 @staff_required
 def home(request):
     members = staff_list(shop=request.shop)
@@ -129,5 +159,6 @@ def home(request):
             "after_sales_open": orders["after_sales_open"],
             "paid_today": _paid_today(request.shop),
         },
+        "charts": _key_charts(request),
     }
     return page(request, "console/home.html", context)
