@@ -70,6 +70,10 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["shop", "status", "created_at"]),
             models.Index(fields=["shop", "shopper", "created_at"]),
+            # Analytics (cohorts, trends, repurchase) read a shop's paid orders by shopper and time.
+            models.Index(
+                fields=["shop", "shopper", "paid_at"], condition=Q(paid_at__isnull=False), name="order_paid_by_shopper"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["shop", "shopper", "idempotency_key"], name="order_idempotency_unique"),
