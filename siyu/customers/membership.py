@@ -204,9 +204,19 @@ def member_level_of(*, shop: Shop, shopper: Shopper) -> MemberLevel | None:
 # --- checkout ------------------------------------------------------------------------------
 
 
-def member_adjustments(*, shop: Shop, shopper: Shopper, level: MemberLevel | None, subtotal: int, options: dict):
+def member_adjustments(
+    *,
+    shop: Shop,
+    shopper: Shopper,
+    level: MemberLevel | None,
+    subtotal: int,
+    options: dict,
+    discountable: int | None = None,
+):
     """The member benefits of `level` (the shopper's, see `member_level_of`) and the points payment
     of one basket. The checkout adjuster in pricing_hooks reads the level with the basket's SKUs.
+    `discountable`: the part of `subtotal` the level's percentage applies to (default: all of it;
+    lines sold at a member price are left out by the caller).
 
     Points: options {"points": N} pays whole yuan, N // points_per_yuan_redeemed of them, capped
     at max_redeem_bp of the subtotal after the member discount; only the points that buy those
@@ -215,7 +225,7 @@ def member_adjustments(*, shop: Shop, shopper: Shopper, level: MemberLevel | Non
     found: list[Adjustment] = []
     discount = 0
     if level is not None and (level.discount_bp or level.free_shipping):
-        discount = apply_rate(subtotal, level.discount_bp)
+        discount = apply_rate(subtotal if discountable is None else min(discountable, subtotal), level.discount_bp)
         found.append(
             Adjustment(
                 kind="member_discount",

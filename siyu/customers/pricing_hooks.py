@@ -16,7 +16,7 @@ from django.db.models.functions import JSONObject
 from siyu.accounts.models import Shopper
 from siyu.core.events import event_order_id, subscribe
 from siyu.orders.models import Order
-from siyu.orders.pricing import Adjustment, register_adjuster
+from siyu.orders.pricing import Adjustment, PricingLine, register_adjuster
 from siyu.shops.models import Shop
 
 from .membership import customer_level_refresh, levels_reached, member_adjustments, member_level_of
@@ -24,6 +24,8 @@ from .models import MemberLevel
 from .points import points_earn, points_redeem, points_restore, points_reverse
 from .stats import customer_for_shopper
 
+# The line price kind of a member price (siyu.promotions.discounts), named here without importing it.
+MEMBER_PRICE = "member_price"
 _LEVEL_FIELDS = ("id", "name", "min_spend", "discount_bp", "free_shipping")
 
 
@@ -54,14 +56,22 @@ def member_checkout_adjustments(
     options: dict,
     read: Mapping[str, Any],
     prior: list[Adjustment],
+    lines: list[PricingLine] | None = None,
     **_: Any,
 ) -> list[Adjustment]:
     """The checkout adjuster: member benefits and points, with the level checkout read for us (or,
     when there was no SKU row to carry it, read here). They apply to what is left after the
-    promotions before them (threshold discounts, coupons)."""
+    promotions before them (threshold discounts, coupons).
+
+    A line sold at a member price (会员价, siyu.promotions.discounts) already carries the member's
+    benefit: the level's percentage leaves it out (its share of what is left), as Youzan does."""
     level = _level_from(read["level"], shop) if "level" in read else member_level_of(shop=shop, shopper=shopper)
     left = max(0, subtotal - sum(a.amount for a in prior))
-    return member_adjustments(shop=shop, shopper=shopper, level=level, subtotal=left, options=options)
+    member_priced = sum(ln.unit_price * ln.quantity for ln in lines or () if ln.promotion == MEMBER_PRICE)
+    discountable = left - left * member_priced // subtotal if member_priced and subtotal else None
+    return member_adjustments(
+        shop=shop, shopper=shopper, level=level, subtotal=left, options=options, discountable=discountable
+    )
 
 
 register_adjuster(member_checkout_adjustments, reads={"level": level_read})
