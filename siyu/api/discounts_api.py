@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
-from siyu.catalog.models import Product
+from siyu.catalog.models import Product, ProductStatus
 from siyu.core.errors import NotFound
 from siyu.core.permissions import require
 from siyu.promotions.discounts import limited, member_prices, selectors, thresholds
@@ -258,7 +258,7 @@ class DiscountFilterIn(PageIn):
 def storefront_product_discounts(request, public_id: PublicId):
     """Running limited-time prices of the product's SKUs, the shopper's member prices and the
     满减 activities the product counts toward."""
-    product = Product.objects.filter(shop=request.shop, public_id=public_id, status="on_sale").first()
+    product = Product.objects.filter(shop=request.shop, public_id=public_id, status=ProductStatus.ON_SALE).first()
     if product is None:
         raise NotFound(detail={"product": public_id})
     found = selectors.product_discounts(

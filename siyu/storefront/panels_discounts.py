@@ -28,17 +28,21 @@ def checkout_panel(request, quote) -> Panel | None:
     lines = [ln.pricing_line() for ln in quote.lines]
     reached = [threshold_reached(a, lines) for a in activities]
     applied = [a.ref for a in quote.adjustments if a.kind == "threshold_discount"]
-    upcoming = [r for r in reached if r.next_tier and r.next_saving > r.saving]
+    # (shortfall, what it would save, activity): the nearest next tier that saves more than today
+    upcoming = [
+        (r.next_tier["threshold"] - r.eligible, r.next_saving, r.activity)
+        for r in reached
+        if r.next_tier and r.next_saving > r.saving
+    ]
     if not upcoming:
         return None
-    best = min(upcoming, key=lambda r: r.next_tier["threshold"] - r.eligible if r.next_tier else 0)
-    assert best.next_tier is not None
+    short, saving, activity = min(upcoming, key=lambda u: u[0])
     return Panel(
         "storefront/discounts/checkout_panel.html",
         {
-            "activity": best.activity,
-            "short": best.next_tier["threshold"] - best.eligible,
-            "saving": best.next_saving,
-            "applied": best.activity.public_id in applied,
+            "activity": activity,
+            "short": short,
+            "saving": saving,
+            "applied": activity.public_id in applied,
         },
     )

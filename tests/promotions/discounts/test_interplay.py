@@ -86,3 +86,15 @@ def test_promotions_show_on_the_order_and_in_results(owner, shop, shopper, addre
     placed = promotion_results(shop=shop, kind="threshold_discount", ref=activity.public_id)
     assert placed.orders_placed == 1 and placed.discount_placed == 500
     assert promotion_results(shop=shop, kind="limited_time", ref=discount.public_id).orders_placed == 1
+
+
+@pytest.mark.parametrize("stacks", [True, False])
+def test_a_threshold_that_does_not_stack_keeps_coupons_out(owner, shop, shopper, address, tea, stacks):
+    from ..coupons.steps import claimed
+
+    make_threshold(owner, shop, tiers=((10000, 1000),), stacks_with_coupons=stacks)
+    claimed(shop, owner, shopper, amount_off=500, min_spend=5000)
+    order = buy(shop, shopper, address, (tea, 2))  # 120.00
+    kinds = [a["kind"] for a in order.adjustments]
+    assert kinds == (["threshold_discount", "coupon"] if stacks else ["threshold_discount"])
+    assert order.discount == (1500 if stacks else 1000)
