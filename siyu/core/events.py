@@ -30,7 +30,28 @@ TOPICS = {
     "order.completed",
     "order.cancelled",
     "order.refunded",
+    "referral.rewarded",  # {"reward", "order", "role", "customer", "shopper"}: a referral reward granted
     "customer.level_changed",  # {"customer", "shopper", "from", "to", "up"}: a member level reached or lost
+    "customer.created",
+    # One per after-sale status reached (siyu.orders.states), "requested" when one is opened.
+    *(
+        f"aftersale.{step}"
+        for step in (
+            "requested",
+            "approved",
+            "rejected",
+            "withdrawn",
+            "awaiting_return",
+            "returned",
+            "refunding",
+            "refunded",
+            "awaiting_stock",
+            "replacement_ready",
+            "replacement_sent",
+            "exchanged",
+        )
+    ),
+    "commission.settled",  # one per settlement batch: {"commissions": [ids]}
 }
 
 

@@ -7,6 +7,7 @@ from django.db.models import Count, Max, Min, Q, Sum
 from django.db.models.functions import Coalesce
 
 from siyu.accounts.models import Shopper
+from siyu.core.events import event_record
 from siyu.core.ids import public_id
 from siyu.orders.models import Order, OrderStatus
 from siyu.shops.models import Shop
@@ -32,6 +33,7 @@ def customer_for_shopper(*, shop: Shop, shopper: Shopper) -> Customer:
                     name=shopper.nickname,
                     source=Source.STORE,
                 )
+                event_record(topic="customer.created", shop_id=shop.pk, payload={"customer": customer.pk})
         except IntegrityError:
             customer = Customer.objects.get(shop=shop, phone_hash=shopper.phone_hash)
     if customer.shopper_id is None:

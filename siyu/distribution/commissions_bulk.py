@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from siyu.core.errors import Conflict
+from siyu.core.events import event_record
 from siyu.core.models import AuditEntry
 from siyu.orders.models import Order, OrderStatus
 from siyu.orders.states import OPEN as OPEN_AFTER_SALES  # every after-sale still in progress
@@ -266,6 +267,7 @@ def _settle_rows(shop_id: int, ids: list[int], now: datetime) -> None:
                 raise Conflict(_("Not enough balance."), code="insufficient_balance")
     # The caller holds these rows locked and still frozen, so the claim takes every one of them.
     COMMISSION.claim(Commission.objects.filter(pk__in=ids), current=C.FROZEN, to=C.SETTLED, settled_at=now)
+    event_record(topic="commission.settled", shop_id=shop_id, payload={"commissions": ids})
     # One audit row per batch, not per commission: a backlog settles tens of thousands at once, and
     # each commission's own history is in its settled_at and its "settle" ledger lines.
     AuditEntry.objects.create(

@@ -9,6 +9,7 @@ import re
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from siyu.core.events import event_record
 from siyu.core.money import format_yuan
 from siyu.core.states import Labels, StateMachine
 
@@ -59,7 +60,17 @@ AFTERSALE_STATUS_LABELS: Labels = {
     A.WITHDRAWN: _("Withdrawn"),
 }
 
-AFTERSALE_STATES = StateMachine(
+
+class _AfterSaleStates(StateMachine):
+    """Every after-sale status change is also an event (`aftersale.<status>`) for integrations."""
+
+    def move(self, obj, *, to, actor, why="", fields=None, audit=True) -> str:
+        before = super().move(obj, to=to, actor=actor, why=why, fields=fields, audit=audit)
+        event_record(topic=f"aftersale.{to}", shop_id=obj.shop_id, payload={"after_sale": obj.pk, "from": before})
+        return before
+
+
+AFTERSALE_STATES = _AfterSaleStates(
     name="aftersale",
     table={
         # Withdrawn: the shopper takes the request back before the shop acts on it.

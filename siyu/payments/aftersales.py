@@ -34,6 +34,7 @@ from siyu.accounts.models import Shopper
 from siyu.catalog.models import Sku
 from siyu.core import locks
 from siyu.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from siyu.core.events import event_record
 from siyu.core.ids import public_id as new_public_id
 from siyu.core.images import image_process
 from siyu.core.permissions import Actor, require
@@ -158,6 +159,7 @@ def aftersale_request(
             photos=stored,
             replacement_sku_id=line.sku_id if kind == K.EXCHANGE else None,
         )
+        event_record(topic="aftersale.requested", shop_id=shop.pk, payload={"after_sale": sale.pk, "from": ""})
         timeline_add(order=order, actor=shopper, action=f"aftersale.{kind}", note=sale.reason)
     return sale
 
