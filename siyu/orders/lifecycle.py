@@ -137,8 +137,11 @@ def order_cancel(*, order_id: int, actor, reason: str = "") -> Order:
             note=reason,
             fields={"cancelled_at": timezone.now()},
         )
-        stock_release(order=order)
+        # The event first: its in-transaction subscribers (coupons, points, promotion allowances and
+        # flash stock) take their rows before the SKU stock rows, the order placing takes them in,
+        # so a cancellation and a placement by the same shopper cannot deadlock.
         event_record(topic="order.cancelled", shop_id=order.shop_id, payload={"order": order.pk})
+        stock_release(order=order)
     return order
 
 

@@ -8,8 +8,8 @@ A cancelled order gives its units back once: its `LimitedTimeUse` row is deleted
 deleting transaction gives back.
 
 Locks: the shopper's allowance row (conditional UPDATE) inside the order's transaction, after the
-order row and before the stock rows when placing; after the stock rows when cancelling. Only the
-same shopper's concurrent orders meet on that row.
+order row and before the stock rows, when placing and when cancelling alike (order_cancel records
+its event before releasing the stock). Only the same shopper's concurrent orders meet on that row.
 """
 
 from collections import defaultdict
