@@ -38,7 +38,7 @@ class _CouponBase(In):
     total: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
     per_customer: Annotated[int, Field(ge=1, le=100)] = 1
     public: bool = True
-    rule: Literal["", "first_order", "birthday", "level_up"] = ""
+    rule: Literal["", "first_order", "birthday", "level_up", "referrer", "referee"] = ""
 
 
 class AmountOffIn(_CouponBase):

@@ -37,9 +37,12 @@ def uses_on_place(event) -> None:
         for adjustment in adjustments:
             if adjustment.get("ref"):
                 discount[_split(f"{adjustment['kind']}:{adjustment['ref']}")] += int(adjustment.get("amount") or 0)
+    # ignore_conflicts: a promotion's own subscriber may have written its row already, with what it
+    # knows better (a free-shipping coupon's postage waived: siyu.promotions.coupons.checkout).
     PromotionUse.objects.bulk_create(
         [
             PromotionUse(shop_id=event.shop_id, order_id=order_id, kind=kind, ref=ref, discount=amount)
             for (kind, ref), amount in discount.items()
-        ]
+        ],
+        ignore_conflicts=True,
     )

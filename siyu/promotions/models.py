@@ -10,7 +10,8 @@ class PromotionUse(models.Model):
     """One promotion used on one order, written with the order (the `order.placed` subscriber in
     handlers.py). `kind` and `ref` are the "kind:ref" the order names (e.g. "coupon" and the
     coupon's public id); `discount` is what it took off: for a line price, (list − unit price) ×
-    quantity over its lines; for a basket adjustment, the adjustment's amount."""
+    quantity over its lines; for a basket adjustment, the adjustment's amount, except that a
+    free-shipping coupon records the postage it waived (its adjustment takes nothing off the items)."""
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="promotion_uses")

@@ -8,7 +8,8 @@ order (the longest after-sale window, quality claims included: siyu.orders.windo
 rule promoter commission settles by. A reward granted after the 7-day return period alone could
 be spent before a quality refund on day 8 to 30 takes it back.
 
-A periodic task grants the due rewards into the points ledger or the store-credit ledger. A refund
+A periodic task grants the due rewards into the points ledger or the store-credit ledger, each with
+a `referral.rewarded` event (promotions give the shop's referral coupons on it). A refund
 of that order — any refund, before or after the grant — forfeits both rewards in the refund's own
 transaction: pending ones are marked not granted, granted ones are reversed with a negative entry.
 A reversal never overdraws a balance: what was already spent is written off and noted on the reward.
@@ -26,6 +27,7 @@ from django.db.models import Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from siyu.core.events import event_record
 from siyu.core.states import StateMachine
 from siyu.customers.models import CrmSettings, Customer, CustomerEvent, PointsEntry
 from siyu.customers.points import points_balance
@@ -184,6 +186,17 @@ def _grant(reward: ReferralReward, now: datetime) -> None:
     _write(reward, customer, reward.amount, GRANT, now)
     REWARD.move(reward, to=S.GRANTED, actor="system", why="no refund possible any more", fields={"granted_at": now})
     _timeline(reward, "referral_reward", amount=reward.amount)
+    event_record(topic="referral.rewarded", shop_id=reward.shop_id, payload=_reward_payload(reward, customer))
+
+
+def _reward_payload(reward: ReferralReward, customer: Customer) -> dict:
+    return {
+        "reward": reward.pk,
+        "order": reward.order_id,
+        "role": reward.role,
+        "customer": customer.pk,
+        "shopper": customer.shopper_id,
+    }
 
 
 def _skip(rewards: list[ReferralReward], note: str) -> None:

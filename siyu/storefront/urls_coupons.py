@@ -8,4 +8,5 @@ urlpatterns: list = [
     path("coupons/", views_coupons.coupon_centre, name="coupon_centre"),
     path("my/coupons/", views_coupons.my_coupons, name="my_coupons"),
     path("coupons/<slug:public_id>/", views_coupons.coupon_page, name="coupon"),
+    path("coupons/<slug:public_id>/poster.png", views_coupons.coupon_poster, name="coupon_poster"),
 ]

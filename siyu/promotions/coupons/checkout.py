@@ -16,8 +16,13 @@ Rules of use:
   a floored line's net price below its floor (or below the lowest price an audited override allows).
 
 Order events (in the order's transaction unless said otherwise):
-- placed: the shopper's earliest-ending available grant of that coupon becomes used by the order,
-  one conditional UPDATE; none left (used in a parallel checkout) refuses and rolls the order back;
+- placed: the very grant the quote used (the code the shopper chose, or the best one picked for
+  them) becomes used by the order, one conditional UPDATE; taken meanwhile (used in a parallel
+  checkout) refuses and rolls the order back. The adjuster hands its pick to the subscriber in a
+  context variable: checkout quotes and places in one call on one thread, so the pick is the one
+  this placement's quote made (a subscriber run with no pick, as in a replay, takes the shopper's
+  earliest-ending grant of the coupon). A free-shipping coupon's use records the postage it
+  waived as its discount (Adjustment.amount is what comes off the items, 0 for it);
 - cancelled, or refunded in full (the order closed): the grant comes back once, if still valid;
 - paid after a cancel (a late payment reinstating the order): through the outbox, the grant is taken
   again if it is still free; if it was used meanwhile the order keeps its discount and its timeline
@@ -25,8 +30,9 @@ Order events (in the order's transaction unless said otherwise):
 """
 
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
@@ -47,6 +53,15 @@ from .models import Coupon, CouponGrant, CouponKind, CouponScope, GrantStatus
 
 KIND = "coupon"
 EXCLUSIVE_LINE_KINDS = frozenset({"flash_sale", "group_buy", "bargain"})
+
+
+class Pick(NamedTuple):
+    grant: str  # the grant's code
+    postage: int  # fen of postage a free-shipping coupon waives (0 for the others)
+
+
+# The adjuster's last pick on this thread: (shop id, shopper id, coupon public id) -> Pick.
+_picked: ContextVar[dict[tuple[int, int, str], Pick] | None] = ContextVar("coupon_picked", default=None)
 
 
 @dataclass(frozen=True)
@@ -201,6 +216,7 @@ def coupon_checkout_adjustments(
     """The checkout adjuster (see the module docstring). A chosen code that cannot be used here is
     refused with the reason (400 coupon_unusable), so the shopper is never charged silently
     without the coupon they picked."""
+    _picked.set(None)
     choice = str(options.get("coupon") or "").strip()
     if choice == "none":
         return []
@@ -228,9 +244,17 @@ def coupon_checkout_adjustments(
                 code="coupon_unusable",
                 detail={"coupon": choice[:20]},
             )
-        return [chosen.adjustment()]
+        return [_pick(chosen, shop=shop, shopper=shopper)]
     best = offers[0] if offers and offers[0].usable else None
-    return [best.adjustment()] if best else []
+    return [_pick(best, shop=shop, shopper=shopper)] if best else []
+
+
+def _pick(offer: CouponOffer, *, shop, shopper) -> Adjustment:
+    """The offer's adjustment, remembering which grant it came from for the order.placed subscriber."""
+    grant = offer.grant
+    postage = offer.saving if offer.free_shipping else 0
+    _picked.set({(shop.pk, shopper.pk, grant.coupon.public_id): Pick(grant.public_id, postage)})
+    return offer.adjustment()
 
 
 register_adjuster(coupon_checkout_adjustments, reads={"has": has_grants_read}, priority=20)
@@ -246,14 +270,18 @@ def use_on_place(event) -> None:
     if not refs:
         return
     order_id, now = event_order_id(event), timezone.now()
+    shopper_id = event.payload.get("shopper")
+    picks = _picked.get() or {}
     for ref in refs:
+        pick = picks.get((event.shop_id, shopper_id, ref))
         candidate = CouponGrant.objects.filter(
             shop_id=event.shop_id,
-            shopper_id=event.payload.get("shopper"),
+            shopper_id=shopper_id,
             coupon__public_id=ref,
             status=GrantStatus.AVAILABLE,
             valid_from__lte=now,
             valid_until__gt=now,
+            **({"public_id": pick.grant} if pick else {}),
         ).order_by("valid_until", "id")
         # One conditional UPDATE: two checkouts racing for the last grant cannot both win (the loser
         # re-reads the row's status after the winner commits and matches nothing).
@@ -264,6 +292,18 @@ def use_on_place(event) -> None:
             raise Conflict(
                 _("This coupon has just been used or has expired."), code="coupon_used", detail={"coupon": ref}
             )
+        if pick and pick.postage:
+            _record_postage(event.shop_id, order_id, ref, pick.postage)
+    _picked.set(None)
+
+
+def _record_postage(shop_id: int, order_id: int, ref: str, postage: int) -> None:
+    """A free-shipping coupon gave the postage: that is its discount in the results (the order's
+    own `discount` stays what came off the items). Whichever order.placed subscriber runs first,
+    the row ends up with the postage (promotions.handlers ignores a row already written)."""
+    use = PromotionUse.objects.filter(order_id=order_id, kind=KIND, ref=ref)
+    if not use.update(discount=postage):
+        PromotionUse.objects.create(shop_id=shop_id, order_id=order_id, kind=KIND, ref=ref, discount=postage)
 
 
 def _give_back(order_id: int, **order_filter: Any) -> int:

@@ -1,5 +1,6 @@
-"""Coupons given without a claim: by rules (first paid order, birthday, member level reached) and
-pushed to a saved segment. Every path is idempotent through the grant's slot (see models)."""
+"""Coupons given without a claim: by rules (first paid order, birthday, member level reached, a
+referral reward granted) and pushed to a saved segment. Every path is idempotent through the
+grant's slot (see models)."""
 
 from datetime import date
 
@@ -57,6 +58,21 @@ def grants_for_level_up(*, shop_id: int, shopper_id: int | None, level_id: int |
         1
         for c in _rule_coupons(shop_id, CouponRule.LEVEL_UP)
         if coupon_grant_issue(coupon=c, shopper_id=shopper_id, slot=f"level:{level_id}", source=GrantSource.LEVEL_UP)
+    )
+
+
+def grants_for_referral(*, shop_id: int, shopper_id: int | None, reward_id: int, role: str) -> int:
+    """A referral reward was granted (siyu.referrals: after the first order's refund window): the
+    shop's running referral coupons for that side, once per reward (slot "referral:<reward id>")."""
+    rule = {"referrer": CouponRule.REFERRER, "referee": CouponRule.REFEREE}.get(role)
+    if not shopper_id or rule is None:
+        return 0
+    return sum(
+        1
+        for c in _rule_coupons(shop_id, rule)
+        if coupon_grant_issue(
+            coupon=c, shopper_id=shopper_id, slot=f"referral:{reward_id}", source=GrantSource.REFERRAL
+        )
     )
 
 

@@ -35,6 +35,8 @@ class CouponRule(models.TextChoices):
     FIRST_ORDER = "first_order", _("Given after a first order is paid")
     BIRTHDAY = "birthday", _("Given on the customer's birthday")
     LEVEL_UP = "level_up", _("Given when a member level is reached")
+    REFERRER = "referrer", _("Given to a customer whose referred friend's first order is final")
+    REFEREE = "referee", _("Given to a referred friend once their first order is final")
 
 
 class Coupon(models.Model):

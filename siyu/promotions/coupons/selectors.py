@@ -1,11 +1,14 @@
 """Reads for the coupon pages: the centre, a shopper's coupons, the console list. One query each."""
 
+from typing import NamedTuple
+
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from siyu.accounts.models import Shopper
-from siyu.catalog.models import Product
+from siyu.catalog.models import Category, Product
+from siyu.customers.models import Segment
 from siyu.shops.models import Shop
 
 from .models import Coupon, CouponGrant, CouponPush, CouponScope, CouponStatus, GrantStatus
@@ -95,3 +98,29 @@ def coupon_for_staff(*, actor, shop: Shop, public_id: str) -> Coupon:
 
     require(actor, "promotions.view", shop_id=shop.pk)
     return coupon_of_shop(shop=shop, public_id=public_id)
+
+
+def grants_of_coupon(*, coupon: Coupon) -> QuerySet[CouponGrant]:
+    """Who holds the coupon, newest first, with the shopper and the order that used it (one query a page)."""
+    return CouponGrant.objects.filter(coupon=coupon).select_related("shopper", "order").order_by("-id")
+
+
+def push_segments(*, shop: Shop, limit: int = 200) -> list[Segment]:
+    """The saved segments a coupon can be pushed to."""
+    return list(Segment.objects.filter(shop=shop).order_by("name")[:limit])
+
+
+class ScopeChoices(NamedTuple):
+    categories: list[Category]
+    products: list[Product]
+
+
+MAX_SCOPE_CHOICES = 500
+
+
+def scope_choices(*, shop: Shop) -> ScopeChoices:
+    """The categories and products a coupon's scope can name (two queries; the newest products first)."""
+    return ScopeChoices(
+        categories=list(Category.objects.filter(shop=shop).order_by("position", "id")[:MAX_SCOPE_CHOICES]),
+        products=list(Product.objects.filter(shop=shop).only("pk", "name").order_by("-id")[:MAX_SCOPE_CHOICES]),
+    )

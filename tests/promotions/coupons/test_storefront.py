@@ -77,3 +77,32 @@ def test_product_panel_lists_claimable_coupons(shop, owner):
     request.shop = shop
     panel = panels_coupons.product_panel(request, product)
     assert panel is not None and panel.context["coupons"][0][0].name == "全场券"
+
+
+def test_claim_page_shares_a_poster_with_the_sharers_code(shopper_client, shop, owner, shopper):
+    coupon = make_coupon(shop, owner, public=False)
+    page = shopper_client.get(f"/coupons/{coupon.public_id}/").content.decode()
+    poster_url = f"/coupons/{coupon.public_id}/poster.png?ref={shopper.share_code}"
+    assert 'id="coupon-share"' in page and poster_url in page
+    assert f"/coupons/{coupon.public_id}/?ref={shopper.share_code}" in page  # the link to copy
+    resp = shopper_client.get(poster_url)
+    assert resp.status_code == 200 and resp["Content-Type"] == "image/png"
+    assert resp.content.startswith(b"\x89PNG")
+    assert shopper_client.get(f"/coupons/{coupon.public_id}/poster.png?ref=bad!code").status_code == 404
+    assert shopper_client.get("/coupons/nosuchcoupon1/poster.png").status_code == 404
+
+
+def test_poster_qr_opens_the_claim_page_with_the_ref(client, shop, owner, monkeypatch):
+    from siyu.storefront import views_coupons
+
+    seen = {}
+
+    def fake_poster(**kwargs):
+        seen.update(kwargs)
+        return b"\x89PNG"
+
+    monkeypatch.setattr(views_coupons, "invite_poster_png", fake_poster)
+    coupon = make_coupon(shop, owner, name="满100减20")
+    client.get(f"/coupons/{coupon.public_id}/poster.png?ref=abc12345")
+    assert seen["share_url"].endswith(f"/coupons/{coupon.public_id}/?ref=abc12345")
+    assert seen["title"] == "满100减20" and len(seen["lines"]) == 3
