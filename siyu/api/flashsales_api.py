@@ -2,25 +2,45 @@
 
 `console_router` joins /api/v1/console/ (staff: promotions.view to read, promotions.manage to
 change), `storefront_router` joins /api/v1/storefront/ (signed-in shoppers). Buying goes through
-the ordinary checkout, `POST /storefront/orders` with `promotion: "flash_sale:<item id>"`."""
+the ordinary checkout, `POST /storefront/orders` with `promotion: "flash_sale:<item id>"`.
 
+A session's window must end after it starts, within 31 days of it, in the future, and both times
+fall in the years 2000–2100: rules no JSON Schema states, so a well-formed window that breaks them
+is 409 `settings_conflict` with the field in `detail` (as the other promotions answer), not 400."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated
 
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
+from siyu.core.errors import Conflict, InvalidInput
 from siyu.core.permissions import require
 from siyu.promotions.flashsales import selectors, services
 from siyu.promotions.flashsales.models import FlashItem, FlashSession
 
 from .auth import shopper_auth, staff_auth
-from .schemas import ERRORS, MAX_ID, NAME_PATTERN, Fen, In, PageIn, page_of
+from .schemas import ERRORS, MAX_FEN, MAX_ID, NAME_PATTERN, In, PageIn, page_of
 
 console_router = Router(tags=["console flashsales"], auth=staff_auth)
 storefront_router = Router(tags=["storefront flashsales"], auth=shopper_auth)
 
 PublicId = Annotated[str, Field(min_length=1, max_length=16, pattern="^[a-z0-9]+$")]
+FlashPrice = Annotated[int, Field(ge=1, le=MAX_FEN, description="Fen, not above the SKU's price.")]
+WINDOW_FIELDS = {"starts_at", "ends_at"}
+
+
+@contextmanager
+def _window_conflicts() -> Iterator[None]:
+    """The service's refusal of a well-formed window, answered as 409 settings_conflict (see above)."""
+    try:
+        yield
+    except InvalidInput as exc:
+        if isinstance(exc.detail, dict) and exc.detail and set(exc.detail) <= WINDOW_FIELDS:
+            raise Conflict(exc.message, code="settings_conflict", detail=exc.detail) from None
+        raise
 
 
 class FlashItemOut(Schema):
@@ -87,13 +107,13 @@ class FlashSessionIn(In):
 
 class FlashItemIn(In):
     sku_id: int = Field(ge=1, le=MAX_ID)
-    flash_price: Fen
+    flash_price: FlashPrice
     flash_stock: int = Field(ge=1, le=1_000_000)
     per_customer_limit: int = Field(1, ge=1, le=services.MAX_LIMIT)
 
 
 class FlashItemChangeIn(In):
-    flash_price: Fen
+    flash_price: FlashPrice
     flash_stock: int = Field(ge=1, le=1_000_000)
     per_customer_limit: int = Field(1, ge=1, le=services.MAX_LIMIT)
 
@@ -135,7 +155,8 @@ def console_flash_sessions(request, q: Query[SessionFilterIn]):
 
 @console_router.post("/flash-sales", response={201: FlashSessionDetailOut, **ERRORS})
 def console_flash_session_create(request, data: FlashSessionIn):
-    session = services.flash_session_create(actor=request.auth, shop=request.shop, **data.dict())
+    with _window_conflicts():
+        session = services.flash_session_create(actor=request.auth, shop=request.shop, **data.dict())
     return Status(201, selectors.flash_session_for_staff(shop=request.shop, session_id=session.public_id))
 
 
@@ -148,7 +169,8 @@ def console_flash_session(request, session_id: PublicId):
 @console_router.put("/flash-sales/{session_id}", response={200: FlashSessionDetailOut, **ERRORS})
 def console_flash_session_update(request, session_id: PublicId, data: FlashSessionIn):
     """Change a draft session (409 once scheduled)."""
-    services.flash_session_update(actor=request.auth, shop=request.shop, session_id=session_id, **data.dict())
+    with _window_conflicts():
+        services.flash_session_update(actor=request.auth, shop=request.shop, session_id=session_id, **data.dict())
     return selectors.flash_session_for_staff(shop=request.shop, session_id=session_id)
 
 

@@ -2,6 +2,7 @@
 checkout, order events and storefront panels skip every query in a shop that has never run one."""
 
 from datetime import datetime
+from typing import NoReturn
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
@@ -19,6 +20,7 @@ from siyu.shops.models import Shop
 from .models import GroupBuy, GroupBuyPrice
 
 FLAG_SECONDS = 600
+MIN_YEAR, MAX_YEAR = 2000, 2100
 EDITABLE = ("name", "group_size", "hours", "starts_at", "ends_at", "per_customer_limit", "auto_fill")
 
 
@@ -61,7 +63,18 @@ def _when(data: dict, name: str) -> datetime:
             value = None
     if not isinstance(value, datetime):
         raise InvalidInput(detail={name: "a date and time"})
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        # Well-formed, but a time no campaign runs at (and one a time zone could push past year 1
+        # or 9999): a setting to change, like the order of the two dates.
+        _clash({name: f"between the years {MIN_YEAR} and {MAX_YEAR}"})
     return value if timezone.is_aware(value) else timezone.make_aware(value)
+
+
+def _clash(detail: dict) -> NoReturn:
+    """Well-formed settings that do not fit together or with the shop's data (an end not after the
+    start, a group price not below the SKU's, a SKU named twice): 409 settings_conflict, as the
+    other promotions answer, so a client can tell "fix the format" (400) from "change the values"."""
+    raise Conflict(_("These settings do not fit together."), code="settings_conflict", detail=detail)
 
 
 def _clean(data: dict, *, current: GroupBuy | None = None) -> dict:
@@ -82,41 +95,56 @@ def _clean(data: dict, *, current: GroupBuy | None = None) -> dict:
     }
     clean["starts_at"], clean["ends_at"] = starts, ends = _when(data, "starts_at"), _when(data, "ends_at")
     if ends <= starts:
-        raise InvalidInput(_("The end must be after the start."), detail={"ends_at": "after starts_at"})
+        _clash({"ends_at": "after starts_at"})
     return clean
 
 
+def _price_pairs(prices) -> list[tuple[object, object]]:
+    """(sku id, fen) pairs from a list of {"sku_id", "group_price"} (the API) or a map {sku id: fen}."""
+    if isinstance(prices, dict):
+        return list(prices.items())
+    if isinstance(prices, list | tuple):
+        return [(p.get("sku_id"), p.get("group_price")) if isinstance(p, dict) else (p, None) for p in prices]
+    return []
+
+
 def _prices(*, shop: Shop, product: Product, prices) -> list[tuple[Sku, int]]:
-    """[(sku, group price)] from {sku id: fen}: the product's own SKUs, each below its price."""
-    if not isinstance(prices, dict) or not prices:
-        raise InvalidInput(_("Set a group price for at least one SKU."), detail={"prices": "sku id → fen"})
+    """[(sku, group price)]: the product's own SKUs (404 for another's), each named once and priced
+    below its own price (409 otherwise)."""
+    pairs = _price_pairs(prices)
+    if not pairs:
+        raise InvalidInput(_("Set a group price for at least one SKU."), detail={"prices": "at least one SKU"})
+    try:
+        wanted = [(int(str(sku_id)), int(str(price))) for sku_id, price in pairs]
+    except (TypeError, ValueError):
+        raise InvalidInput(detail={"prices": "SKU id and whole fen"}) from None
     skus = {s.pk: s for s in Sku.objects.filter(shop=shop, product=product)}
-    found = []
-    for key, value in prices.items():
-        try:
-            sku_id, price = int(key), int(value)
-        except (TypeError, ValueError):
-            raise InvalidInput(detail={"prices": "sku id → whole fen"}) from None
-        sku = skus.get(sku_id)
-        if sku is None:
-            raise InvalidInput(detail={"prices": f"SKU {sku_id} is not this product's"})
-        if not 1 <= price < sku.price:
-            raise InvalidInput(
-                _("A group price must be above zero and below the SKU's price."),
-                detail={"prices": f"SKU {sku_id}: 1 to {sku.price - 1}"},
-            )
-        found.append((sku, price))
-    return found
+    missing = [sku_id for sku_id, _price in wanted if sku_id not in skus]
+    if missing:
+        raise NotFound(detail={"prices": f"SKU {missing[0]} is not this product's"})
+    if len({sku_id for sku_id, _price in wanted}) != len(wanted):
+        _clash({"prices": "each SKU once"})
+    dear = [sku_id for sku_id, price in wanted if not 1 <= price < skus[sku_id].price]
+    if dear:
+        sku = skus[dear[0]]
+        raise Conflict(
+            _("A group price must be above zero and below the SKU's price."),
+            code="settings_conflict",
+            detail={"prices": f"SKU {sku.pk}: 1 to {sku.price - 1}"},
+        )
+    return [(skus[sku_id], price) for sku_id, price in wanted]
 
 
 def groupbuy_create(*, actor: Actor, shop: Shop, data: dict) -> GroupBuy:
-    """A new campaign on one product. `data`: name, product (public id), prices {sku id: fen},
-    group_size (2–50), hours (1–720), starts_at, ends_at, per_customer_limit, auto_fill."""
+    """A new campaign on one product. `data`: name, product (public id), prices (a list of
+    {"sku_id", "group_price"} or a map {sku id: fen}), group_size (2–50), hours (1–720), starts_at,
+    ends_at, per_customer_limit, auto_fill. Malformed values: 400; an unknown product or SKU: 404;
+    values that do not fit together (see `_clash`): 409 settings_conflict."""
     require(actor, "promotions.manage", shop_id=shop.pk)
     clean = _clean(data)
     product = Product.objects.filter(shop=shop, public_id=str(data.get("product") or "")[:20]).first()
     if product is None:
-        raise InvalidInput(_("Choose a product."), detail={"product": "not found"})
+        raise NotFound(_("Choose a product."), detail={"product": "not found"})
     prices = _prices(shop=shop, product=product, prices=data.get("prices"))
     with transaction.atomic():
         campaign = GroupBuy.objects.create(shop=shop, public_id=public_id(16), product=product, **clean)

@@ -3,7 +3,8 @@ number of queries whatever the number of rows."""
 
 from typing import NamedTuple
 
-from django.db.models import Min, Prefetch, QuerySet
+from django.db.models import Count, IntegerField, Min, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from siyu.core.errors import NotFound
@@ -27,6 +28,27 @@ def campaigns_for_staff(*, shop: Shop, status: str = "") -> QuerySet[GroupBuy]:
     elif status == "ended":
         found = found.exclude(is_active=True, ends_at__gt=now)
     return found.order_by("-id")
+
+
+def _groups_counted(status: str) -> Coalesce:
+    counted = (
+        Group.objects.filter(campaign_id=OuterRef("pk"), status=status)
+        .order_by()
+        .values("campaign_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def campaigns_with_group_counts(*, shop: Shop, status: str = "") -> QuerySet[GroupBuy]:
+    """`campaigns_for_staff` with `groups_open`, `groups_formed` and `groups_failed` counted in the
+    same query (subqueries, so the counts do not multiply with the prices' join)."""
+    return campaigns_for_staff(shop=shop, status=status).annotate(
+        groups_open=_groups_counted(G.OPEN),
+        groups_formed=_groups_counted(G.FORMED),
+        groups_failed=_groups_counted(G.FAILED),
+    )
 
 
 def campaign_status(campaign: GroupBuy) -> str:
@@ -53,6 +75,19 @@ def groups_for_staff(*, shop: Shop, campaign: GroupBuy, status: str = "") -> Que
     if status in G.values:
         found = found.filter(status=status)
     return found.order_by("-id")
+
+
+def groups_with_members_for_staff(*, shop: Shop, campaign: GroupBuy, status: str = "") -> QuerySet[Group]:
+    """Groups with every member that paid or is still to pay (cancelled orders left out) as
+    `staff_members`: leader first, virtual members last, each with its order (two queries a page)."""
+    members = (
+        GroupMember.objects.exclude(status=M.CANCELLED)
+        .select_related("order")
+        .order_by("-is_leader", "is_virtual", "id")
+    )
+    return groups_for_staff(shop=shop, campaign=campaign, status=status).prefetch_related(
+        Prefetch("members", queryset=members, to_attr="staff_members")
+    )
 
 
 def _members() -> Prefetch:

@@ -32,7 +32,7 @@ def _create(client, key, product, **extra):
     body = {
         "name": "三人团",
         "product_id": product.public_id,
-        "prices": {str(product.skus.get().pk): 2990},
+        "prices": [{"sku_id": product.skus.get().pk, "group_price": 2990}],
         "group_size": 3,
         "starts_at": (now - timedelta(hours=1)).isoformat(),
         "ends_at": (now + timedelta(days=3)).isoformat(),
@@ -61,12 +61,25 @@ def test_console_create_update_stop_and_list(client, shop, owner_key):
 
 
 def test_console_refuses_bad_input_and_other_roles(client, shop, owner_key):
+    """Malformed: 400. Unknown product or SKU: 404. Well-formed values that do not fit together
+    (the fuzz gate's rule for schema-valid input): 409 settings_conflict naming the field."""
     product = make_product(shop, price=5000)
-    too_dear = _create(client, owner_key, product, prices={str(product.skus.get().pk): 5000})
-    assert too_dear.status_code == 400
+    sku_id = product.skus.get().pk
+    too_dear = _create(client, owner_key, product, prices=[{"sku_id": sku_id, "group_price": 5000}])
+    assert too_dear.status_code == 409 and too_dear.json()["code"] == "settings_conflict"
+    assert "prices" in too_dear.json()["detail"]
+    twice = _create(client, owner_key, product, prices=[{"sku_id": sku_id, "group_price": 2990}] * 2)
+    assert twice.status_code == 409 and twice.json()["detail"] == {"prices": "each SKU once"}
     backwards = _create(client, owner_key, product, ends_at=(timezone.now() - timedelta(days=2)).isoformat())
-    assert backwards.status_code == 400
+    assert backwards.status_code == 409 and backwards.json()["detail"] == {"ends_at": "after starts_at"}
+    far = _create(client, owner_key, product, starts_at="0001-01-01T00:00:00+08:00")
+    assert far.status_code == 409 and "starts_at" in far.json()["detail"]
+    other = make_product(shop, name="别的", price=5000)
+    stranger = _create(client, owner_key, product, prices=[{"sku_id": other.skus.get().pk, "group_price": 100}])
+    assert stranger.status_code == 404
+    assert _create(client, owner_key, product, product_id="nosuch").status_code == 404
     assert _create(client, owner_key, product, group_size=1).status_code == 400
+    assert _create(client, owner_key, product, prices={str(sku_id): 2990}).status_code == 400  # the old map shape
     service = make_staff(shop, role=SERVICE, username="service1")
     with pytest.raises(PermissionDenied):  # customer service may look, not manage promotions
         groupbuy_create(actor=service, shop=shop, data={"name": "x"})
