@@ -126,7 +126,7 @@ class FunnelRowOut(Schema):
     referrer_rate: Decimal | None = Field(description="Buyers who brought a buyer, percent of buyers.")
 
 
-class FunnelOut(Schema):
+class AnalyticsFunnelOut(Schema):
     start: date
     end: date
     totals: FunnelRowOut
@@ -146,7 +146,7 @@ def _row(r) -> dict:
     }
 
 
-@console_router.get("/analytics/funnel", response={200: FunnelOut, **ERRORS})
+@console_router.get("/analytics/funnel", response={200: AnalyticsFunnelOut, **ERRORS})
 def funnel(request, q: Query[FunnelIn]):
     """Visitors → first order → second order → brought a buyer, for people whose first contact
     falls in the range; by source and by period."""

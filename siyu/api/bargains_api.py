@@ -100,7 +100,7 @@ class CampaignPatchIn(In):
     buy_at_current: bool | None = None
 
 
-class ResultsOut(Schema):
+class BargainResultsOut(Schema):
     orders_placed: int
     orders_paid: int
     revenue: int
@@ -142,7 +142,7 @@ class CampaignOut(Schema):
 
 class CampaignDetailOut(Schema):
     campaign: CampaignOut
-    results: ResultsOut = Field(description="Orders, revenue and discount of the orders placed through it.")
+    results: BargainResultsOut = Field(description="Orders, revenue and discount of the orders placed through it.")
 
 
 class CampaignPage(Schema):

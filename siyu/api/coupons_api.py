@@ -136,7 +136,7 @@ class PushOut(Schema):
     percent: int
 
 
-class ResultsOut(Schema):
+class CouponResultsOut(Schema):
     orders_placed: int
     orders_paid: int
     revenue: int
@@ -196,7 +196,7 @@ def coupon_pushes(request, public_id: PublicId):
     return selectors.pushes_of_coupon(coupon=_coupon(request, public_id))
 
 
-@console_router.get("/coupons/{public_id}/results", response={200: ResultsOut, **ERRORS})
+@console_router.get("/coupons/{public_id}/results", response={200: CouponResultsOut, **ERRORS})
 def coupon_results(request, public_id: PublicId):
     """Orders, revenue (paid − refunded), discount given and new vs returning customers."""
     coupon = _coupon(request, public_id)

@@ -189,13 +189,13 @@ class MemberPricesIn(In):
     override_reason: Reason = ""
 
 
-class LevelOut(Schema):
+class DiscountLevelOut(Schema):
     id: int
     name: str
     discount_bp: int
 
 
-class SkuOut(Schema):
+class DiscountSkuOut(Schema):
     id: int
     label: str
     price: int
@@ -209,12 +209,12 @@ class PriceCellOut(Schema):
 
 class MemberPricesOut(Schema):
     product_id: str
-    levels: list[LevelOut]
-    skus: list[SkuOut]
+    levels: list[DiscountLevelOut]
+    skus: list[DiscountSkuOut]
     prices: list[PriceCellOut]
 
 
-class ResultsOut(Schema):
+class DiscountResultsOut(Schema):
     orders_placed: int
     orders_paid: int
     revenue: int = Field(description="Fen: paid − refunded on the paid orders.")
@@ -333,7 +333,7 @@ def console_threshold_end(request, activity_id: PublicId):
     return _threshold_detail(request, activity)
 
 
-@console_router.get("/discounts/thresholds/{activity_id}/results", response={200: ResultsOut, **ERRORS})
+@console_router.get("/discounts/thresholds/{activity_id}/results", response={200: DiscountResultsOut, **ERRORS})
 def console_threshold_results(request, activity_id: PublicId):
     _can_view(request)
     activity = thresholds.threshold_of(shop=request.shop, activity_id=activity_id)
@@ -373,7 +373,7 @@ def console_limited_end(request, discount_id: PublicId):
     return limited.limited_of(shop=request.shop, discount_id=discount_id)
 
 
-@console_router.get("/discounts/limited-time/{discount_id}/results", response={200: ResultsOut, **ERRORS})
+@console_router.get("/discounts/limited-time/{discount_id}/results", response={200: DiscountResultsOut, **ERRORS})
 def console_limited_results(request, discount_id: PublicId):
     _can_view(request)
     discount = limited.limited_of(shop=request.shop, discount_id=discount_id)
@@ -413,7 +413,7 @@ def console_member_prices_set(request, product_id: PublicId, data: MemberPricesI
     return _matrix(request, product)
 
 
-@console_router.get("/discounts/member-prices/levels/{level_id}/results", response={200: ResultsOut, **ERRORS})
+@console_router.get("/discounts/member-prices/levels/{level_id}/results", response={200: DiscountResultsOut, **ERRORS})
 def console_member_price_results(request, level_id: Id):
     """Orders with a line sold at this level's member price."""
     _can_view(request)

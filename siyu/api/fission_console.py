@@ -45,15 +45,14 @@ from .fission_schemas import (
     CommissionPage,
     CommissionRuleIn,
     CommissionRuleOut,
-    DecisionIn,
     DistributionSettingsIn,
     DistributionSettingsOut,
     FissionOverviewOut,
     FissionPeriodIn,
     FlagOut,
-    PayIn,
     PriceFloorIn,
     PriceFloorOut,
+    PromoterDecisionIn,
     PromoterFilterIn,
     PromoterOut,
     PromoterPage,
@@ -71,6 +70,7 @@ from .fission_schemas import (
     TraceCodeFilterIn,
     TraceCodePage,
     TreeNodeOut,
+    WithdrawalPayIn,
 )
 from .schemas import ERRORS, Id, PageIn, page_of
 
@@ -139,7 +139,7 @@ def promoter_detail(request, promoter_id: Id):
 
 
 @router.post("/promoters/{promoter_id}/decision", response={200: PromoterOut, **ERRORS})
-def promoter_decide(request, promoter_id: Id, data: DecisionIn):
+def promoter_decide(request, promoter_id: Id, data: PromoterDecisionIn):
     """Approve or reject an application."""
     return promoter_services.promoter_decide(
         actor=request.auth, promoter=_promoter(request, promoter_id), approve=data.approve, note=data.note
@@ -238,7 +238,7 @@ def withdrawal_approve(request, withdrawal_id: Id):
 
 
 @router.post("/withdrawals/{withdrawal_id}/pay", response={200: StaffWithdrawalOut, **ERRORS})
-def withdrawal_pay(request, withdrawal_id: Id, data: PayIn):
+def withdrawal_pay(request, withdrawal_id: Id, data: WithdrawalPayIn):
     """Pay an approved withdrawal through the payout provider; calling twice pays once."""
     done = withdrawals.withdrawal_pay(**_withdrawal_args(request, withdrawal_id), retry=data.retry)
     return _withdrawal_out(request, done)

@@ -193,7 +193,7 @@ class PromoterFilterIn(PageIn):
     status: Literal["", "applied", "approved", "rejected", "suspended"] = ""
 
 
-class DecisionIn(In):
+class PromoterDecisionIn(In):
     approve: bool
     note: str = Field("", max_length=200)
 
@@ -335,7 +335,7 @@ class RejectIn(In):
     note: str = Field("", max_length=200)
 
 
-class PayIn(In):
+class WithdrawalPayIn(In):
     retry: bool = Field(False, description="Call the provider again for a payout stuck in paying.")
 
 

@@ -22,7 +22,7 @@ REASON_LABELS = {
 }
 
 
-class LevelOut(Schema):
+class MemberLevelOut(Schema):
     id: int
     name: str
     min_spend_fen: int = Field(description="Cumulative spend that reaches this level, fen.")
@@ -41,16 +41,16 @@ class BenefitOut(Schema):
 
 
 class MembershipOut(Schema):
-    level: LevelOut | None = Field(description="The level reached; null below the first level.")
+    level: MemberLevelOut | None = Field(description="The level reached; null below the first level.")
     benefits: list[BenefitOut] = Field(description="What the current level gives at checkout.")
-    next_level: LevelOut | None = Field(description="The next level up; null at the top.")
+    next_level: MemberLevelOut | None = Field(description="The next level up; null at the top.")
     to_next_level_fen: int = Field(description="Spend still needed for the next level, fen (0 at the top).")
     total_spent_fen: int = Field(description="Cumulative spend counted for levels, fen.")
     points_balance: int
-    levels: list[LevelOut] = Field(description="Every level of the shop, lowest first.")
+    levels: list[MemberLevelOut] = Field(description="Every level of the shop, lowest first.")
 
 
-class PointsEntryOut(Schema):
+class MemberPointsEntryOut(Schema):
     points: int = Field(description="Positive when earned or given back, negative when used or taken.")
     reason: str = Field(description="earn, redeem, reverse, restore, expire or adjust.")
     label: str
@@ -73,7 +73,7 @@ class PointsPage(Schema):
     count: int
     limit: int
     offset: int
-    items: list[PointsEntryOut] = Field(description="Newest first.")
+    items: list[MemberPointsEntryOut] = Field(description="Newest first.")
 
 
 class PointsFilterIn(PageIn):

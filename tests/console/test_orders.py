@@ -316,8 +316,9 @@ def test_dashboard_counts_orders(en_client, shop, shopper, address, tea, two_lin
     shipped = place(shop, shopper, address, tea)
     pay(shipped)
     order_ship(actor=make_staff(shop, username="ops"), order_id=shipped.pk, carrier="顺丰", tracking_number="SF7")
-    # shop, user, staff, staff list, 3 catalogue counts, 2 order counts, paid today, customer counts
-    with django_assert_num_queries(11):
+    # shop, user, staff, staff list, 3 catalogue counts, 2 order counts, paid today, customer counts,
+    # and the charts: revenue this and last 30 days, paid orders by day, the funnel (4)
+    with django_assert_num_queries(15):
         response = en_client.get(reverse("console:home"))
     orders = response.context["orders"]
     assert (orders["to_ship"], orders["pending_payment"], orders["after_sales_open"]) == (1, 1, 0)

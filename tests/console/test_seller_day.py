@@ -15,6 +15,7 @@ from siyu.accounts.roles import FINANCE
 from siyu.core.logs import TerminalHandler
 from siyu.core.models import AuditEntry
 from siyu.core.money import ratio_bp
+from siyu.customers.segment_fields import registered_fields
 from siyu.customers.segments import FIELDS
 from siyu.orders.models import Shipment
 
@@ -143,9 +144,12 @@ def test_ship_with_a_listed_carrier_or_another_typed_in(staff_client, shop, tea)
 def test_builder_offers_exactly_the_services_fields_and_operators(staff_client, shop):
     response = staff_client.get(reverse("console:segment_new"))
     config = response.context["builder"]
-    assert {f["name"]: [o["op"] for o in f["ops"]] for f in config["fields"]} == {
-        name: list(ops) for name, ops in FIELDS.items()
-    }
+    offered = {**{name: list(ops) for name, ops in FIELDS.items()}}
+    offered.update({name: list(field.ops) for name, field in registered_fields().items()})
+    assert {f["name"]: [o["op"] for o in f["ops"]] for f in config["fields"]} == offered
+    # Fields other domains register (the CLV figures) carry their own words, not their names.
+    extra = [f for f in config["fields"] if f["name"] in registered_fields()]
+    assert extra and all(f["label"] != f["name"] for f in extra)
     kinds = {(f["name"], o["op"]): o["kind"] for f in config["fields"] for o in f["ops"]}
     assert kinds[("total_spent", "between")] == "pair" and kinds[("lifecycle", "in")] == "choices"
     page = response.content.decode()

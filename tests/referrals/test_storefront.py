@@ -12,6 +12,7 @@ from siyu.accounts import sms
 from siyu.accounts.models import Shopper
 from siyu.core.crypto import lookup_hash
 from siyu.referrals.models import ReferralBinding, ReferralSettings, ShareVisit
+from tests.promotion_flags import promotion_flags_warm
 
 from ..factories import make_product, make_shopper, sign_in_shopper
 
@@ -52,6 +53,7 @@ def test_a_visit_with_a_code_is_recorded_and_the_first_code_kept(
     client, shop, product, rules, alice, django_assert_num_queries
 ):
     bob = make_shopper()
+    promotion_flags_warm(shop.pk)
     # the page's own 4, plus: whose code (1), the shop's rules (1), the visit (1), and the new
     # server-side session that keeps the code: key check and insert (2; 4 here, where the
     # insert's atomic block is a savepoint inside the test's transaction)
@@ -119,6 +121,7 @@ def test_product_and_home_stay_within_their_budgets_for_signed_in_shoppers(
 ):
     product = make_product(shop)
     sign_in_shopper(client, alice)
+    promotion_flags_warm(shop.pk)
     with django_assert_max_num_queries(5):  # 4, and the cart badge's count for a signed-in shopper
         assert client.get(f"/p/{product.public_id}/").status_code == 200
     with django_assert_max_num_queries(6):

@@ -9,6 +9,7 @@ from siyu.accounts import sms
 from siyu.accounts.models import Address, Shopper
 from siyu.catalog import services as catalog
 from siyu.catalog.models import ProductStatus, Sku
+from tests.promotion_flags import promotion_flags_warm
 
 from ..factories import (
     CategoryFactory,
@@ -80,6 +81,7 @@ def test_home_shows_featured_and_categories_within_six_queries(client, shop, cat
 def test_product_page_within_four_queries_and_hides_cost(client, shop, catalogue, django_assert_max_num_queries):
     shirt = catalogue["shirt"]
     Sku.objects.filter(product=shirt).update(cost_price=1234)
+    promotion_flags_warm(shop.pk)  # the steady state; a cold cache is measured below
     with django_assert_max_num_queries(4):
         resp = client.get(f"/p/{shirt.public_id}/")
     assert resp.status_code == 200
@@ -94,8 +96,20 @@ def test_product_page_with_signed_in_shopper_stays_within_five(
     shopper_client, catalogue, django_assert_max_num_queries
 ):
     # The four of an anonymous visit, plus the cart badge's count.
+    promotion_flags_warm(catalogue["shirt"].shop_id)
     with django_assert_max_num_queries(5):
         assert shopper_client.get(f"/p/{catalogue['shirt'].public_id}/").status_code == 200
+
+
+def test_a_cold_promotion_cache_costs_one_query_per_promotion_kind(
+    client, shop, catalogue, django_assert_max_num_queries
+):
+    # After a cache flush each promotion kind's panel asks once whether the shop runs it, then
+    # the flags are cached (siyu/storefront/panels.py).
+    with django_assert_max_num_queries(4 + promotion_flags_warm(0)):
+        assert client.get(f"/p/{catalogue['shirt'].public_id}/").status_code == 200
+    with django_assert_max_num_queries(4):
+        assert client.get(f"/p/{catalogue['shirt'].public_id}/").status_code == 200
 
 
 def test_draft_and_unknown_products_are_404(client, shop):

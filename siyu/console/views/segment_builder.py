@@ -14,6 +14,7 @@ from siyu.core.errors import DomainError, InvalidInput
 from siyu.core.request_id import current_request_id
 from siyu.customers import segments
 from siyu.customers.models import Source
+from siyu.customers.segment_fields import registered_fields
 from siyu.customers.selectors import tag_choices
 
 from ..decorators import staff_required
@@ -105,11 +106,12 @@ def builder_config(*, shop) -> dict:
     for node in tree:  # a top category covers its sub-categories in the rule
         categories.append([node.category.pk, node.category.name])
         categories.extend([sub.pk, f"{node.category.name} › {sub.name}"] for sub in node.subs)
+    extra_labels = {name: field.label for name, field in registered_fields().items()}
     return {
         "fields": [
             {
                 "name": name,
-                "label": str(FIELD_LABELS.get(name, name)),
+                "label": str(FIELD_LABELS.get(name) or extra_labels.get(name, name)),
                 "ops": [{"op": op, "label": str(OP_LABELS.get(op, op)), **value} for op, value in ops.items()],
             }
             for name, ops in segments.rules_vocabulary().items()

@@ -1,0 +1,17 @@
+"""The storefront's promotion panels read one cached per-shop flag per promotion kind (see
+siyu/storefront/panels.py); with the cache cleared before every test, the first page of a test pays
+one query per kind to fill them. Budget tests that mean the steady state warm them first."""
+
+from siyu.promotions.coupons.services import shop_has_public_coupons
+from siyu.promotions.discounts.flags import discount_flags
+from siyu.promotions.flashsales.selectors import flash_sales_on
+from siyu.promotions.groupbuys.campaigns import shop_runs_group_buys
+
+
+def promotion_flags_warm(shop_id: int) -> int:
+    """Fill every kind's flag; returns how many kinds there are (the most a cold cache costs)."""
+    shop_has_public_coupons(shop_id=shop_id)
+    discount_flags(shop_id=shop_id)
+    flash_sales_on(shop_id=shop_id)
+    shop_runs_group_buys(shop_id=shop_id)
+    return 4
