@@ -47,7 +47,7 @@ class CouponForm(forms.Form):
         label=gettext_lazy("Percent off"),
         max_length=6,
         required=False,
-        help_text=gettext_lazy("15 takes 15% off (8.5折)."),
+        help_text=gettext_lazy("15 takes 15 percent off (8.5折)."),
     )
     max_off = forms.CharField(
         label=gettext_lazy("At most (yuan)"),

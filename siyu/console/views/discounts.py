@@ -53,7 +53,7 @@ class ThresholdForm(forms.Form):
         widget=LINES,
         help_text=gettext_lazy(
             "One tier per line: spend (yuan) and save (yuan), e.g. “100 10”; for a share, spend and the "
-            "percentage paid, e.g. “200 85” (15% off)."
+            "percentage paid, e.g. “200 85” (15 percent off)."
         ),
     )
     repeat = forms.BooleanField(label=gettext_lazy("Repeat for every threshold reached (one tier)"), required=False)
