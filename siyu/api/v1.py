@@ -3,6 +3,7 @@
 from . import (
     analytics_api,
     bargains_api,
+    channels_api,
     clv_api,
     commissions_console,
     console,
@@ -18,6 +19,8 @@ from . import (
     groupbuys_api,
     orders_console,
     orders_storefront,
+    outreach_api,
+    reviews_api,
     storefront,
     webhooks_api,
 )
@@ -54,6 +57,9 @@ storefront.router.add_router("", groupbuys_api.storefront_router)
 storefront.router.add_router("", bargains_api.storefront_router)
 storefront.router.add_router("", analytics_api.storefront_router)
 storefront.router.add_router("", webhooks_api.storefront_router)
+storefront.router.add_router("", reviews_api.storefront_router)
+storefront.router.add_router("", channels_api.storefront_router)
+storefront.router.add_router("", outreach_api.storefront_router)
 api.add_router("/storefront/", storefront.router)
 # The console is one router; its catalogue half lives in its own module to keep modules small.
 console.router.add_router("", console_catalog.router)
@@ -69,5 +75,8 @@ console.router.add_router("", groupbuys_api.console_router)
 console.router.add_router("", bargains_api.console_router)
 console.router.add_router("", analytics_api.console_router)
 console.router.add_router("", clv_api.console_router)
+console.router.add_router("", reviews_api.console_router)
+console.router.add_router("", channels_api.console_router)
+console.router.add_router("", outreach_api.console_router)
 console.router.add_router("", webhooks_api.console_router)
 api.add_router("/console/", console.router)

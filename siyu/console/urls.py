@@ -156,4 +156,7 @@ urlpatterns = [
     path("", include("siyu.console.urls_analytics")),
     path("", include("siyu.console.urls_analytics_clv")),
     path("", include("siyu.console.urls_webhooks")),
+    path("", include("siyu.console.urls_reviews")),
+    path("", include("siyu.console.urls_channels")),
+    path("", include("siyu.console.urls_outreach")),
 ]

@@ -1,4 +1,4 @@
-"""Promotion panels on storefront pages, one module per promotion kind.
+"""Panels on storefront pages (promotions, reviews), one module per kind.
 
 Each kind owns `siyu/storefront/panels_<kind>.py` and may define any of:
 - `product_panel(request, product) -> Panel | None`: a block on the product page (a flash-sale
@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from types import ModuleType
 from typing import Any, NamedTuple
 
-KINDS = ("coupons", "discounts", "flashsales", "groupbuys", "bargains")
+KINDS = ("coupons", "discounts", "flashsales", "groupbuys", "bargains", "reviews")
 
 
 class Panel(NamedTuple):

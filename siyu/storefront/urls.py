@@ -49,4 +49,6 @@ urlpatterns = [
     path("", include("siyu.storefront.urls_flashsales")),
     path("", include("siyu.storefront.urls_groupbuys")),
     path("", include("siyu.storefront.urls_bargains")),
+    path("", include("siyu.storefront.urls_reviews")),
+    path("", include("siyu.storefront.urls_outreach")),
 ]

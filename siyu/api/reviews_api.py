@@ -1,0 +1,11 @@
+"""API operations for reviews.
+
+`console_router` joins /api/v1/console/, `storefront_router` joins /api/v1/storefront/.
+"""
+
+from ninja import Router
+
+from .auth import shopper_auth, staff_auth
+
+console_router = Router(tags=["console reviews"], auth=staff_auth)
+storefront_router = Router(tags=["storefront reviews"], auth=shopper_auth)
