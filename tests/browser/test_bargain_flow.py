@@ -7,10 +7,8 @@ import pytest
 
 from siyu.promotions.bargains.campaigns import campaign_create
 from siyu.promotions.bargains.models import Bargain
-
-from ...browser.conftest import CHROMIUM_ARGS, browser, screenshot_dir  # noqa: F401 (fixtures)
-from ...factories import ShopFactory, make_product, make_staff
-from .conftest import campaign_data
+from tests.factories import ShopFactory, make_product, make_staff
+from tests.promotions.bargains.conftest import campaign_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,7 +24,7 @@ def bargain_shop():
     return shop, item, campaign
 
 
-def _phone(browser):  # noqa: F811
+def _phone(browser):
     context = browser.new_context(
         viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
     )
@@ -45,7 +43,7 @@ def _sign_in(page, phone: str) -> None:
     page.locator("#sign-in").click()
 
 
-def test_start_share_sign_in_and_help(live_server, bargain_shop, browser, screenshot_dir):  # noqa: F811
+def test_start_share_sign_in_and_help(live_server, bargain_shop, browser, screenshot_dir):
     shop, item, campaign = bargain_shop
     a_context, a = _phone(browser)
     b_context, b = _phone(browser)
