@@ -80,11 +80,12 @@ def _aggregate(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
 # --- BG/NBD -----------------------------------------------------------------------------------
 
 
-def _bgnbd_terms(params: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray):
+def _bgnbd_terms(params: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray, distinct=None):
     """Per-row log-likelihood and its gradient with respect to the log-parameters. The special
-    functions of x are computed once per distinct x (a few dozen values) and spread to the rows."""
+    functions of x are computed once per distinct x (a few dozen values) and spread to the rows;
+    `distinct` is `np.unique(x, return_inverse=True)`, passed in by a fit that asks many times."""
     r, alpha, a, b = np.exp(params)
-    xs, at = np.unique(x, return_inverse=True)
+    xs, at = distinct if distinct is not None else np.unique(x, return_inverse=True)
     has_s = xs > 0
     x1s = np.where(has_s, xs, 1.0)  # keeps betaln(a + 1, b + x - 1) defined where it is not used
     beta_ab = betaln(a, b)
@@ -145,9 +146,10 @@ def bgnbd_fit(x, tx, T) -> BgNbd:
     scale = 10.0 / float(T.max()) if T.max() > 0 else 1.0
     (ux, utx, uT), weights = _aggregate(x, tx * scale, T * scale)
     total = weights.sum()
+    distinct = np.unique(ux, return_inverse=True)
 
     def objective(params: np.ndarray):
-        ll, grad = _bgnbd_terms(params, ux, utx, uT)
+        ll, grad = _bgnbd_terms(params, ux, utx, uT, distinct)
         return -float(weights @ ll) / total, -(grad @ weights) / total
 
     best = minimize(objective, np.zeros(4), jac=True, method="L-BFGS-B", bounds=[_LOG_BOUNDS] * 4)
