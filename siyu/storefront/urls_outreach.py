@@ -1,3 +1,9 @@
 """Storefront pages for outreach (joined to the storefront namespace by siyu/storefront/urls.py)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views_outreach
+
+urlpatterns: list = [
+    path("go/<str:code>/", views_outreach.campaign_link, name="campaign_link"),
+]
