@@ -48,6 +48,7 @@ class DemoResult:
     orders: int = 0
     pool: dict = field(default_factory=dict)
     fission: dict = field(default_factory=dict)
+    promotions: list[str] = field(default_factory=list)
 
 
 def demo_items(limit: int | None = None) -> list[data.Item]:
@@ -123,6 +124,10 @@ def build_demo(
             say("customers")
             result.fission = demo_fission(shop=shop, owner=owner, shoppers=result.shoppers, products=result.products)
             say("fission")
+            from .demo_promotions import demo_promotions
+
+            result.promotions = demo_promotions(shop=shop, owner=owner, products=result.products)
+            say("promotions")
     return result
 
 

@@ -117,6 +117,24 @@ def _check_activity(shop: Shop) -> None:
     assert MemberLevel.objects.filter(shop=shop).count() == 2
     assert Segment.objects.get(shop=shop).member_count >= 0
     _check_fission(shop)
+    _check_promotions(shop)
+
+
+def _check_promotions(shop: Shop) -> None:
+    """One of each promotion kind, running, so the console and storefront show them."""
+    from siyu.promotions.bargains.models import BargainCampaign
+    from siyu.promotions.coupons.models import Coupon
+    from siyu.promotions.discounts.models import LimitedTimeDiscount, ThresholdActivity
+    from siyu.promotions.flashsales.models import FlashItem
+    from siyu.promotions.groupbuys.models import GroupBuy
+
+    assert Coupon.objects.get(shop=shop).status == "active"
+    assert ThresholdActivity.objects.filter(shop=shop).count() == 1
+    assert LimitedTimeDiscount.objects.filter(shop=shop).count() == 1
+    item = FlashItem.objects.select_related("sku").get(session__shop=shop)
+    assert item.stock_left > 0 and item.flash_price < item.sku.price
+    assert GroupBuy.objects.filter(shop=shop).count() == 1
+    assert BargainCampaign.objects.filter(shop=shop).count() == 1
 
 
 def _check_fission(shop: Shop) -> None:
