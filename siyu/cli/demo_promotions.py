@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from siyu.accounts.models import StaffMember
-from siyu.catalog.models import Product
+from siyu.catalog.models import Product, Sku
 from siyu.core.errors import DomainError
 from siyu.promotions.bargains.campaigns import campaign_create as bargain_campaign_create
 from siyu.promotions.coupons.services import coupon_activate, coupon_create
@@ -29,8 +29,11 @@ def demo_promotions(*, shop: Shop, owner: StaffMember, products: list[Product]) 
     refuses is skipped: the demo shows the rules it follows)."""
     now = timezone.now()
     window = {"starts_at": now - timedelta(minutes=1), "ends_at": now + timedelta(days=30)}
-    skus = [p.skus.filter(stock__gt=0).order_by("-stock", "pk").first() for p in products[:6]]
+    found = [p.skus.filter(stock__gt=0).order_by("-stock", "pk").first() for p in products[:4]]
+    skus: list[Sku] = [sku for sku in found if sku is not None]
     made: list[str] = []
+    if len(skus) < 4:
+        return made
 
     def attempt(name: str, create: Callable[[], object]) -> None:
         try:
@@ -118,8 +121,6 @@ def demo_promotions(*, shop: Shop, owner: StaffMember, products: list[Product]) 
             },
         )
 
-    if len(skus) < 4 or any(s is None for s in skus[:4]):
-        return made
     for name, create in (
         ("coupon", coupon),
         ("threshold", threshold),
