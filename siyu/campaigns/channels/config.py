@@ -100,7 +100,7 @@ def _clean_channel(item, index: int, errors: dict) -> tuple[str, dict, dict | No
     if not isinstance(item, dict) or item.get("channel") not in CHANNELS:
         errors[where] = "an object with a known channel expected"
         return "", {}, None
-    channel, values = item["channel"], {}
+    channel, values = item["channel"], {}  # type: tuple[str, dict]
     if "enabled" in item:
         flag = yes_no(item["enabled"])
         if flag is None:
@@ -109,7 +109,8 @@ def _clean_channel(item, index: int, errors: dict) -> tuple[str, dict, dict | No
     current = _default_config(0, channel)
     given = {k: item[k] for k in CONFIG_LIMITS if k in item}
     sub: dict = {}
-    values.update(numbers_within(current=current, data=given, limits=CONFIG_LIMITS, errors=sub))
+    numbers = numbers_within(current=current, data=given, limits=CONFIG_LIMITS, errors=sub)
+    values.update({k: v for k, v in numbers.items() if k in given})  # the others keep their value
     errors.update({f"{where}.{k}": v for k, v in sub.items()})
     creds = item.get("credentials")
     if creds is None:
@@ -171,7 +172,7 @@ def _apply_channel(shop: Shop, channel: str, fields: dict, creds: dict | None) -
             else:
                 current.pop(key, None)
         config.credentials = json.dumps(current)
-        changed[f"{channel}.credentials"] = sorted(creds)
+        changed[f"{channel}.credentials"] = {"changed": sorted(creds)}
     config.save()
     return changed
 

@@ -76,7 +76,8 @@ class _Client:
         token = body.get("access_token")
         if body.get("errcode") or not isinstance(token, str) or not token:
             raise ChannelError(f"{self.kind}: token errcode {body.get('errcode')}")
-        expires = body.get("expires_in") if isinstance(body.get("expires_in"), int) else 7200
+        given = body.get("expires_in")
+        expires = given if isinstance(given, int) and not isinstance(given, bool) else 7200
         cache.set(key, token, max(expires - 300, 60))
         return token
 
