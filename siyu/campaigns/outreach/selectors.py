@@ -23,7 +23,9 @@ def campaigns_of(*, actor, shop: Shop, status: str | None = None) -> QuerySet[Ca
 
 def campaign_get(*, actor, shop: Shop, public_id: str) -> Campaign:
     require(actor, VIEW, shop_id=shop.pk)
-    campaign = campaign_of_shop(shop=shop, public_id=public_id)
+    campaign = Campaign.objects.select_related("coupon").filter(shop=shop, public_id=str(public_id)[:16]).first()
+    if campaign is None:
+        campaign = campaign_of_shop(shop=shop, public_id=public_id)  # raises the 404
     variants = list(CampaignVariant.objects.filter(campaign=campaign).order_by("index"))
     campaign._prefetched_objects_cache = {"variants": variants}  # read through campaign.variants.all()
     return campaign

@@ -123,10 +123,9 @@ def test_failures_retry_with_backoff_then_give_up(start, owner, shop, pool, segm
     assert campaign.status == "sending" and campaign.failed == 0
     row = CampaignRecipient.objects.filter(campaign=campaign, variant__isnull=False).first()
     assert row.status == "pending" and row.attempts == 1 and row.next_attempt_at > timezone.now()
-    now = timezone.now()
     for step in range(1, 8):
-        now += timedelta(hours=7)
-        sending.campaign_send_run(campaign_id=campaign.pk, now_fn=lambda: now)
+        later = timezone.now() + timedelta(hours=7 * step)
+        sending.campaign_send_run(campaign_id=campaign.pk, now_fn=lambda at=later: at)
     campaign.refresh_from_db()
     assert campaign.status == "done" and campaign.failed == 40 - campaign.control and campaign.sent == 0
     row.refresh_from_db()
