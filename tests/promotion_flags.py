@@ -2,6 +2,7 @@
 siyu/storefront/panels.py); with the cache cleared before every test, the first page of a test pays
 one query per kind to fill them. Budget tests that mean the steady state warm them first."""
 
+from siyu.community.reviews.flags import review_flags
 from siyu.promotions.coupons.services import shop_has_public_coupons
 from siyu.promotions.discounts.flags import discount_flags
 from siyu.promotions.flashsales.selectors import flash_sales_on
@@ -14,4 +15,5 @@ def promotion_flags_warm(shop_id: int) -> int:
     discount_flags(shop_id=shop_id)
     flash_sales_on(shop_id=shop_id)
     shop_runs_group_buys(shop_id=shop_id)
-    return 4
+    review_flags(shop_id=shop_id)
+    return 5
