@@ -15,11 +15,15 @@ from siyu.campaigns.outreach import selectors, services
 from siyu.campaigns.outreach.results import ROI_FORMULA, campaign_results
 
 from .auth import shopper_auth, staff_auth
-from .schemas import ERRORS, NAME_PATTERN, In, PageIn, page_of
+from .schemas import CONTROL_CLASS, ERRORS, NAME_PATTERN, In, PageIn, page_of
 
 console_router = Router(tags=["console outreach"], auth=staff_auth)
 storefront_router = Router(tags=["storefront outreach"], auth=shopper_auth)
 
+# Text with only the merge fields {name} {points} {link} ({{ and }} for braces), and not blank.
+_ANY = f"(?:[^{{}}{CONTROL_CLASS}]|\\{{\\{{|\\}}\\}}|\\{{(?:name|points|link)\\}})"
+_SOLID = f"(?:[^\\s{{}}{CONTROL_CLASS}]|\\{{\\{{|\\}}\\}}|\\{{(?:name|points|link)\\}})"
+TEXT_PATTERN = f"^{_ANY}*{_SOLID}{_ANY}*$"
 PublicId = Annotated[str, Field(min_length=1, max_length=16, pattern="^[a-z0-9]+$")]
 Channel = Literal["log", "sms", "email", "wecom", "wechat_oa"]
 Status_ = Literal["draft", "scheduled", "preparing", "sending", "done", "cancelled"]
@@ -29,7 +33,7 @@ class CampaignVariantIn(In):
     text: str = Field(
         min_length=1,
         max_length=500,
-        pattern=NAME_PATTERN,
+        pattern=TEXT_PATTERN,
         description="The message; merge fields {name}, {points} and {link} (write {{ and }} for braces).",
     )
     subject: str = Field("", max_length=80, pattern=f"^$|{NAME_PATTERN}", description="Email subject.")

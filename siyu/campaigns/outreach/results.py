@@ -21,6 +21,7 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum,
 from django.db.models.functions import Coalesce
 
 from siyu.orders.models import Order, OrderLine
+from siyu.promotions.coupons.models import CouponGrant
 
 from .models import Campaign, CampaignRecipient, CampaignVariant, RecipientStatus
 from .stats import Interval, conversion_uplift, mean_var, roi, welch_uplift
@@ -108,7 +109,11 @@ def _groups(campaign: Campaign, window) -> dict[int | None, dict]:
         message_cost=Sum("cost_fen"),
         **extra,
     )
-    return {row.pop("variant_id"): row for row in rows.order_by()}
+    found: dict[int | None, dict] = {}
+    for row in rows.order_by():
+        values: dict = dict(row)
+        found[values.pop("variant_id")] = values
+    return found
 
 
 def _margin(campaign: Campaign, window) -> tuple[int, bool]:
@@ -125,17 +130,16 @@ def _margin(campaign: Campaign, window) -> tuple[int, bool]:
 
 
 def _discounts(campaign: Campaign, window) -> int:
-    if campaign.coupon_id is None:
+    if campaign.coupon is None:
         return 0
-    from siyu.promotions.coupons.models import CouponGrant
-
-    used = CouponGrant.objects.filter(coupon_id=campaign.coupon_id, slot=f"campaign:{campaign.pk}", order__isnull=False)
+    ref = campaign.coupon.public_id
+    used = CouponGrant.objects.filter(coupon_id=campaign.coupon.pk, slot=f"campaign:{campaign.pk}", order__isnull=False)
     total = 0
     for adjustments in (
         _orders(campaign, window).filter(pk__in=used.values("order_id")).values_list("adjustments", flat=True)
     ):
         for adj in adjustments or []:
-            if adj.get("kind") == "coupon" and adj.get("ref") == campaign.coupon.public_id:
+            if adj.get("kind") == "coupon" and adj.get("ref") == ref:
                 total += int(adj.get("amount") or 0)
     return total
 

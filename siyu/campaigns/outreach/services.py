@@ -103,10 +103,12 @@ def campaign_data_clean(*, shop: Shop, data: dict) -> dict:
     target_ref = ""
     if target == CampaignTarget.PRODUCT:
         target_ref = str(data.get("target_ref") or "")[:20]
-        if not target_ref or not Product.objects.filter(shop=shop, public_id=target_ref).exists():
-            raise InvalidInput(detail={"target_ref": "a product of this shop"})
+        if not target_ref:
+            raise _settings_conflict({"target_ref": "a product page needs the product's id"})
+        if not Product.objects.filter(shop=shop, public_id=target_ref).exists():
+            raise NotFound(_("This product does not exist."), detail={"target_ref": target_ref})
     if target == CampaignTarget.COUPON and coupon is None:
-        raise InvalidInput(detail={"coupon": "choose the coupon whose page the link opens"})
+        raise _settings_conflict({"coupon": "choose the coupon whose page the link opens"})
     return {
         "name": name,
         "channel": channel,
@@ -123,13 +125,19 @@ def campaign_data_clean(*, shop: Shop, data: dict) -> dict:
     }
 
 
+def _settings_conflict(detail: dict) -> Conflict:
+    """Fields that are each fine but do not go together (409, as the other promotion forms answer)."""
+    return Conflict(_("These settings do not go together."), code="settings_conflict", detail=detail)
+
+
 def _segment(shop: Shop, ref: Any) -> Segment:
     try:
-        segment = Segment.objects.filter(shop=shop, pk=int(ref)).first()
+        number = int(ref)
     except (TypeError, ValueError):
-        segment = None
+        raise InvalidInput(detail={"segment": "a saved segment's id"}) from None
+    segment = Segment.objects.filter(shop=shop, pk=number).first() if 0 < number < 2**62 else None
     if segment is None:
-        raise InvalidInput(detail={"segment": "a saved segment of this shop"})
+        raise NotFound(_("This segment does not exist."), detail={"segment": str(ref)[:20]})
     return segment
 
 
@@ -137,8 +145,10 @@ def _coupon(shop: Shop, ref: Any) -> Coupon | None:
     if ref in (None, ""):
         return None
     coupon = Coupon.objects.filter(shop=shop, public_id=str(ref)[:16]).first()
-    if coupon is None or coupon.status == CouponStatus.ENDED:
-        raise InvalidInput(detail={"coupon": "a coupon of this shop that is not over"})
+    if coupon is None:
+        raise NotFound(_("This coupon does not exist."), detail={"coupon": str(ref)[:16]})
+    if coupon.status == CouponStatus.ENDED:
+        raise Conflict(_("This coupon is over."), code="coupon_over", detail={"coupon": coupon.public_id})
     return coupon
 
 

@@ -4,6 +4,8 @@ variants, holdout, schedule, coupon, link target), a campaign's page with progre
 actions start, cancel and delete. Pages need promotions.view; the services check
 promotions.manage for every change."""
 
+from typing import cast
+
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect
@@ -15,7 +17,7 @@ from siyu.analytics.charts import PALETTE, Series, bar_chart
 from siyu.campaigns.outreach import selectors, services
 from siyu.campaigns.outreach.models import CampaignStatus, CampaignTarget
 from siyu.campaigns.outreach.results import campaign_results
-from siyu.core.errors import DomainError
+from siyu.core.errors import DomainError, NotFound
 from siyu.customers.models import Segment
 from siyu.promotions.coupons.models import Coupon, CouponStatus
 
@@ -76,11 +78,13 @@ class CampaignForm(forms.Form):
 
     def __init__(self, *args, shop, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["segment"].choices = [
+        cast(forms.ChoiceField, self.fields["segment"]).choices = [
             (s.pk, f"{s.name} ({s.member_count})") for s in Segment.objects.filter(shop=shop).order_by("name")
         ]
         coupons = Coupon.objects.filter(shop=shop).exclude(status=CouponStatus.ENDED).order_by("-id")[:100]
-        self.fields["coupon"].choices = [("", _("No coupon"))] + [(c.public_id, c.name) for c in coupons]
+        cast(forms.ChoiceField, self.fields["coupon"]).choices = [("", _("No coupon"))] + [
+            (c.public_id, c.name) for c in coupons
+        ]
 
     def data_for_service(self) -> dict:
         d = self.cleaned_data
@@ -122,6 +126,9 @@ def campaign_new(request):
                 campaign = services.campaign_create(
                     actor=request.staff, shop=request.shop, data=form.data_for_service()
                 )
+            except NotFound as exc:  # a product id or a choice that is gone: the form can fix it
+                for key, value in (exc.detail if isinstance(exc.detail, dict) else {}).items():
+                    form.add_error(key if key in form.fields else None, f"{exc.message} ({value})")
             except DomainError as exc:
                 form_error(form, exc)
                 status = error_status(exc)

@@ -118,3 +118,40 @@ def test_link_of_another_shop_is_not_found(client, start, owner, shop, other_sho
 
     with pytest.raises(NotFound):
         link_follow(shop=other_shop, code=row.code)
+
+
+def test_coupon_given_to_the_messaged_only_and_counted_as_discount(start, owner, shop, pool, segment, client):
+    from siyu.promotions.coupons.models import CouponGrant, GrantStatus
+
+    from ...promotions.coupons.steps import make_coupon
+
+    coupon = make_coupon(shop, owner, name="老客券", kind="no_threshold", amount_off=500, min_spend=0)
+    campaign = draft(owner, shop, segment, holdout_bp=3000, coupon=coupon.public_id, target="coupon")
+    start(owner, shop, campaign)
+    campaign.refresh_from_db()
+    rows = CampaignRecipient.objects.filter(campaign=campaign).select_related("customer")
+    treated = {r.customer.shopper_id for r in rows if r.variant_id}
+    control = {r.customer.shopper_id for r in rows if not r.variant_id}
+    granted = set(
+        CouponGrant.objects.filter(coupon=coupon, slot=f"campaign:{campaign.pk}").values_list("shopper_id", flat=True)
+    )
+    assert granted == treated and not granted & control
+    # a recipient follows the link to the coupon page, then buys using the grant
+    row = next(r for r in rows if r.variant_id)
+    assert client.get(reverse("storefront:campaign_link", args=[row.code]))["Location"] == reverse(
+        "storefront:coupon", args=[coupon.public_id]
+    )
+    product = make_product(shop)
+    order = paid_order(shop, row.customer.shopper, [product], paid_at=campaign.send_started_at + timedelta(hours=1))
+    order.adjustments = [{"kind": "coupon", "label": coupon.name, "amount": 500, "ref": coupon.public_id}]
+    order.save(update_fields=["adjustments"])
+    CouponGrant.objects.filter(coupon=coupon, shopper=row.customer.shopper).update(order=order, status=GrantStatus.USED)
+    result = campaign_results(campaign=campaign)
+    assert result.discounts == 500 and not result.margin_from_costs and result.margin_bp == 3000
+    # a coupon that is over cannot be chosen
+    from siyu.core.errors import Conflict
+    from siyu.promotions.coupons.services import coupon_end
+
+    coupon_end(actor=owner, coupon=coupon)
+    with pytest.raises(Conflict):
+        draft(owner, shop, segment, coupon=coupon.public_id)
