@@ -75,7 +75,7 @@ class BargainStartIn(In):
     campaign: PublicId
 
 
-class CampaignIn(In):
+class BargainCampaignIn(In):
     name: str = Field(max_length=60, pattern=NAME_PATTERN)
     sku_id: Id
     floor_price: Fen = Field(
@@ -90,7 +90,7 @@ class CampaignIn(In):
     buy_at_current: bool = Field(False, description="The starter may buy before the floor is reached.")
 
 
-class CampaignPatchIn(In):
+class BargainCampaignPatchIn(In):
     name: str | None = Field(None, max_length=60, pattern=NAME_PATTERN)
     floor_price: Fen | None = None
     helps_needed: int | None = Field(None, ge=MIN_HELPS, le=MAX_HELPS)
@@ -109,7 +109,7 @@ class BargainResultsOut(Schema):
     returning_customers: int
 
 
-class CampaignOut(Schema):
+class BargainCampaignOut(Schema):
     id: str
     name: str
     sku_id: int
@@ -140,16 +140,16 @@ class CampaignOut(Schema):
         return obj.product.name
 
 
-class CampaignDetailOut(Schema):
-    campaign: CampaignOut
+class BargainCampaignDetailOut(Schema):
+    campaign: BargainCampaignOut
     results: BargainResultsOut = Field(description="Orders, revenue and discount of the orders placed through it.")
 
 
-class CampaignPage(Schema):
+class BargainCampaignPage(Schema):
     count: int
     limit: int
     offset: int
-    items: list[CampaignOut]
+    items: list[BargainCampaignOut]
 
 
 class StaffBargainOut(Schema):
@@ -265,14 +265,14 @@ def _window(starts_at: datetime, days: int) -> dict:
     return {"starts_at": starts_at, "ends_at": starts_at + timedelta(days=days)}
 
 
-@console_router.get("/bargains/campaigns", response={200: CampaignPage, **ERRORS})
+@console_router.get("/bargains/campaigns", response={200: BargainCampaignPage, **ERRORS})
 def campaign_list(request, q: Query[PageIn]):
     require(request.auth, "promotions.view", shop_id=request.shop.pk)
     return page_of(campaigns_for_staff(shop=request.shop), q)
 
 
-@console_router.post("/bargains/campaigns", response={201: CampaignDetailOut, **ERRORS})
-def campaign_create_op(request, data: CampaignIn):
+@console_router.post("/bargains/campaigns", response={201: BargainCampaignDetailOut, **ERRORS})
+def campaign_create_op(request, data: BargainCampaignIn):
     """A new bargain campaign. 409 when the floor is not below the SKU's price by a fen per help;
     400 `below_price_floor` under the minimum advertised price without a recorded override."""
     fields = data.dict(exclude={"days", "starts_at"}) | _window(data.starts_at, data.days)
@@ -286,15 +286,15 @@ def _detail(request, public_id: str) -> dict:
     return {"campaign": campaign, "results": results}
 
 
-@console_router.get("/bargains/campaigns/{public_id}", response={200: CampaignDetailOut, **ERRORS})
+@console_router.get("/bargains/campaigns/{public_id}", response={200: BargainCampaignDetailOut, **ERRORS})
 def campaign_get(request, public_id: PublicId):
     """A campaign with its results: orders, revenue, discount given, new and returning customers."""
     require(request.auth, "promotions.view", shop_id=request.shop.pk)
     return _detail(request, public_id)
 
 
-@console_router.patch("/bargains/campaigns/{public_id}", response={200: CampaignDetailOut, **ERRORS})
-def campaign_patch(request, data: CampaignPatchIn, public_id: PublicId):
+@console_router.patch("/bargains/campaigns/{public_id}", response={200: BargainCampaignDetailOut, **ERRORS})
+def campaign_patch(request, data: BargainCampaignPatchIn, public_id: PublicId):
     """Change an active campaign; bargains already started keep their schedule."""
     campaign = campaign_for_staff(shop=request.shop, public_id=public_id)
     fields = data.dict(exclude_unset=True, exclude={"days"})
@@ -304,7 +304,7 @@ def campaign_patch(request, data: CampaignPatchIn, public_id: PublicId):
     return _detail(request, public_id)
 
 
-@console_router.post("/bargains/campaigns/{public_id}/end", response={200: CampaignDetailOut, **ERRORS})
+@console_router.post("/bargains/campaigns/{public_id}/end", response={200: BargainCampaignDetailOut, **ERRORS})
 def campaign_end_op(request, public_id: PublicId):
     """End a campaign now: no new bargains, helps or purchases through it."""
     campaign = campaign_for_staff(shop=request.shop, public_id=public_id)

@@ -68,13 +68,13 @@ def test_list_shows_status_group_counts_and_results_with_fixed_queries(
     with django_assert_num_queries(6):
         resp = client.get("/console/group-buys/")
     html = resp.content.decode()
-    assert resp.status_code == 200 and html.count('href="/console/group-buys/') == n + 1  # + "new"
+    assert resp.status_code == 200 and html.count('href="/console/group-buys/') == n + 2  # + "new", + the side menu
     assert "1 / 1 / 1" in html  # open / formed / failed of the first campaign
     assert "5 / 5" in html  # paid / placed (the failed group's order counts as paid, then refunded)
     assert "¥119.60" in html  # revenue: four paid orders at ¥29.90, the refunded one kept nothing
     assert "Stopped" in html
     ended = client.get("/console/group-buys/?status=ended").content.decode()
-    assert ended.count('href="/console/group-buys/') == 2  # the stopped campaign and "new"
+    assert ended.count('href="/console/group-buys/') == 3  # the stopped campaign, "new" and the side menu
 
 
 @pytest.mark.parametrize("n", [2, 6])
