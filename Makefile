@@ -6,7 +6,7 @@ PORT ?= 8000
 export PORT
 
 .PHONY: run test lint messages bench-checkout bench-customers bench-commissions bench-load bench-flash-sale \
-  bench-clv bench-analytics clean
+  bench-clv bench-analytics bench-campaign clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -83,3 +83,6 @@ bench-clv: $(VENV)/.installed-test
 
 bench-analytics: $(VENV)/.installed
 	$(BIN)/python bench/analytics.py
+
+bench-campaign: $(VENV)/.installed
+	$(BIN)/python bench/campaign.py

@@ -197,6 +197,14 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2500
 # Webhook URLs that resolve to loopback, private or link-local addresses are refused (SSRF) unless
 # this is on; development and tests turn it on so a receiver on this machine can be used.
 SIYU_WEBHOOKS_ALLOW_PRIVATE = env_bool("SIYU_WEBHOOKS_ALLOW_PRIVATE", False)
+# Where the storefront is reached from outside, for links in messages (tracked links, unsubscribe) when
+# a shop has no host of its own, e.g. https://shop.example.com.
+SIYU_PUBLIC_URL = env_str("SIYU_PUBLIC_URL")
+# The SMS template for marketing messages (one parameter, `content`); empty: marketing SMS is refused.
+SIYU_SMS_MARKETING_TEMPLATE = env_str("SIYU_SMS_MARKETING_TEMPLATE")
+# Bargain helps allowed per helper and per network address per hour.
+SIYU_BARGAIN_HELPS_PER_SHOPPER_HOUR = env_int("SIYU_BARGAIN_HELPS_PER_SHOPPER_HOUR", 10)
+SIYU_BARGAIN_HELPS_PER_IP_HOUR = env_int("SIYU_BARGAIN_HELPS_PER_IP_HOUR", 30)
 SIYU_SMS_BACKEND = env_str("SIYU_SMS_BACKEND", "siyu.accounts.sms.LogSmsBackend")
 # The log backend writes sign-in codes to the log: `check --deploy` refuses it unless this says so.
 SIYU_ALLOW_LOG_SMS = env_bool("SIYU_ALLOW_LOG_SMS", False)

@@ -2,8 +2,9 @@
 
 from django.urls import path
 
-from . import views_outreach
+from . import views_outreach, views_unsubscribe
 
 urlpatterns: list = [
     path("go/<str:code>/", views_outreach.campaign_link, name="campaign_link"),
+    path("u/<str:token>/", views_unsubscribe.unsubscribe, name="unsubscribe"),
 ]
