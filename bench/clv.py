@@ -183,7 +183,9 @@ def sql_bench() -> dict:
     _insert_select(
         ExternalOrder,
         per_row={
-            "customer_id": f"{first_id} + CASE WHEN g <= {CUSTOMERS} THEN g - 1 ELSE (g::bigint * 7919) %% {CUSTOMERS} END",
+            "customer_id": (
+                f"{first_id} + CASE WHEN g <= {CUSTOMERS} THEN g - 1 ELSE (g::bigint * 7919) %% {CUSTOMERS} END"
+            ),
             "external_id": "'T' || g",
             "placed_at": "TIMESTAMPTZ '2023-01-01 10:00+08' + ((g::bigint * 104729) %% 730) * INTERVAL '1 day'",
             "amount": "1000 + (g::bigint * 7877) %% 30000",

@@ -1,6 +1,5 @@
 """Saving segments in parallel on PostgreSQL: the unique name decides, never a 500."""
 
-
 import pytest
 
 from siyu.customers.models import Segment
@@ -9,7 +8,6 @@ from tests.concurrency import run_parallel
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
 WORKERS = 8
-
 
 
 def test_parallel_saves_of_one_new_name_make_one_segment(shop, owner):

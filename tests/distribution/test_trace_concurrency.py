@@ -14,7 +14,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 SCANS = 40
 
 
-
 def _parallel(func, args_list):
     barrier = threading.Barrier(len(args_list))
 

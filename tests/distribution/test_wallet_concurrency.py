@@ -1,6 +1,5 @@
 """Real concurrency on PostgreSQL: many withdrawal requests and payouts racing through the services."""
 
-
 import pytest
 
 from siyu.core.errors import DomainError

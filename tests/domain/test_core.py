@@ -92,6 +92,13 @@ def test_spreadsheet_cells_never_start_a_formula():
     from siyu.core.spreadsheets import safe_cell, strip_formula_start
 
     assert [safe_cell(v) for v in ("=1+1", "+86", "-x", "@a", "\tz", "ok", 5, None)] == [
-        "'=1+1", "'+86", "'-x", "'@a", "'\tz", "ok", 5, None,
+        "'=1+1",
+        "'+86",
+        "'-x",
+        "'@a",
+        "'\tz",
+        "ok",
+        5,
+        None,
     ]
     assert strip_formula_start("=- @HYPERLINK()") == "HYPERLINK()"

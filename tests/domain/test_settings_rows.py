@@ -9,8 +9,19 @@ from siyu.customers.settings_service import crm_settings_update
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [(5, 5), ("12", 12), (" -3 ", -3), ("--5", None), ("5-", None), ("²", None), (True, None), ("1e3", None),
-     ("", None), (None, None), ("9" * 40, None)],
+    [
+        (5, 5),
+        ("12", 12),
+        (" -3 ", -3),
+        ("--5", None),
+        ("5-", None),
+        ("²", None),
+        (True, None),
+        ("1e3", None),
+        ("", None),
+        (None, None),
+        ("9" * 40, None),
+    ],
 )
 def test_whole_number_takes_only_plain_whole_numbers(raw, expected):
     assert whole_number(raw) == expected

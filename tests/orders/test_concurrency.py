@@ -26,7 +26,6 @@ from .helpers import pay, place, sandbox_notice
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
 
 
-
 def make_buyers(shop, n):
     shoppers = Shopper.objects.bulk_create(
         [

@@ -18,7 +18,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 A = AfterSaleStatus
 
 
-
 def test_two_exchanges_for_the_last_unit_one_ships_the_other_waits(shop, owner):
     product = make_product(shop, name="衬衫", price=9900, stock=5)
     m = product.skus.get()

@@ -15,7 +15,6 @@ from .test_wechatpay_notify import sign
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
 
 
-
 @pytest.mark.parametrize(
     "status, sale_after", [("SUCCESS", AfterSaleStatus.REFUNDED), ("ABNORMAL", AfterSaleStatus.APPROVED)]
 )

@@ -26,7 +26,6 @@ from .test_wechatpay_notify import sign
 A = AfterSaleStatus
 
 
-
 def _paid(order, provider: str) -> Payment:
     payment = open_payment(order, provider)
     note = VerifiedNotification(
