@@ -104,8 +104,10 @@ def stock_reserve_again(*, order: Order) -> bool:
     """Reserve a cancelled order's stock again (all lines or none). Locks: stock rows (sku pk
     order), after the order the caller holds."""
     lines = sorted(order.lines.all(), key=lambda ln: ln.sku_id)
-    if any(ln.stock_held for ln in lines):
-        return False  # a promotion's stock (a flash sale) went back to it and may be sold: refund instead
+    if any(ln.stock_held or ln.promotion for ln in lines):
+        # What a promotion gave this order (flash stock, a bargain, a group seat, a per-customer
+        # allowance) went back to it on cancellation and may be someone else's now: refund instead.
+        return False
     locks.note_update(rank=locks.STOCK, table=Sku._meta.db_table, pks=[ln.sku_id for ln in lines])
     try:
         with transaction.atomic():

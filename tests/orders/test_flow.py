@@ -142,6 +142,17 @@ def test_late_payment_refunded_when_sold_out(shop, shopper, address, limited):
     assert payment.status == "succeeded" and refund.amount == payment.amount and refund.status == "succeeded"
 
 
+def test_late_payment_of_a_promoted_order_is_refunded_not_reinstated(shop, shopper, address, limited):
+    # A bargain, group seat or allowance the order held was given back when it was cancelled.
+    order = place(shop, shopper, address, limited, quantity=2)
+    order.lines.update(promotion="bargain:B1")
+    headers, body = sandbox_notice(order)
+    lifecycle.orders_expire_due(now=timezone.now() + timedelta(hours=1))
+    assert payment_notify(provider="sandbox", headers=headers, body=body) == "needs_refund"
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED and stock(limited) == 5
+
+
 def test_refund_only_before_shipping_refunds_postage_and_closes(shop, shopper, owner, address, limited):
     limited.shipping_template = ShippingTemplateFactory(shop=shop, base_fee=800, free_over=None)
     limited.save()
