@@ -102,9 +102,7 @@ def test_password_change_page_is_throttled_too(shop, owner, settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_parallel_guesses_cannot_pass_the_limit(shop, owner, settings):
-    if connection.vendor != "postgresql":
-        pytest.skip("parallel writers need PostgreSQL")
+def test_parallel_guesses_cannot_pass_the_limit(shop, owner, settings, postgres_only):
     settings.SIYU_SIGNIN_MAX_PER_ACCOUNT = 5
     checked, lock = [], threading.Lock()
     barrier = threading.Barrier(20)

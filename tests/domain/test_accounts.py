@@ -108,9 +108,7 @@ def test_tokens_hash_only_and_revoke(shop, owner):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_parallel_wrong_guesses_cannot_exceed_the_limit(settings):
-    if connection.vendor != "postgresql":
-        pytest.skip("real parallel attempts need PostgreSQL")
+def test_parallel_wrong_guesses_cannot_exceed_the_limit(settings, postgres_only):
     services.otp_request(phone="13912345678", ip=None)
     errors = []
 
