@@ -197,33 +197,42 @@ def _threshold_initial(activity) -> dict:
     }
 
 
+def _submit(request, form, save, saved_message):
+    """A posted create/edit form: (the response to send, or None to show the form again; its status).
+    The service checks the permission too; this only answers a refused role with the console's page."""
+    if not request.staff.can(MANAGE):
+        return page(
+            request,
+            "console/error.html",
+            {"status": 403, "message": _("Your role does not allow this page.")},
+            status=403,
+        ), 403
+    if not form.is_valid():
+        return None, 400
+    try:
+        saved = save(form.service_data())
+    except DomainError as exc:
+        form_error(form, exc)
+        return None, error_status(exc)
+    messages.success(request, saved_message % {"name": saved.name})
+    return redirect("console:discounts"), 200
+
+
 def _threshold_page(request, *, activity=None, data=None):
     initial = _threshold_initial(activity) if activity else {"stacks_with_coupons": True}
     form = ThresholdForm(data, shop=request.shop, initial=initial)
     status = 200
     if data is not None:
-        if not request.staff.can(MANAGE):
-            return page(
-                request,
-                "console/error.html",
-                {"status": 403, "message": _("Your role does not allow this page.")},
-                status=403,
-            )
-        if form.is_valid():
-            try:
-                saved = thresholds.threshold_save(
-                    actor=request.staff,
-                    shop=request.shop,
-                    data=form.service_data(),
-                    activity_id=activity.public_id if activity else None,
-                )
-                messages.success(request, _("The activity %(name)s is saved.") % {"name": saved.name})
-                return redirect("console:discounts")
-            except DomainError as exc:
-                form_error(form, exc)
-                status = error_status(exc)
-        else:
-            status = 400
+        done, status = _submit(
+            request,
+            form,
+            lambda clean: thresholds.threshold_save(
+                actor=request.staff, shop=request.shop, data=clean, activity_id=activity.public_id if activity else None
+            ),
+            _("The activity %(name)s is saved."),
+        )
+        if done is not None:
+            return done
     context = {"form": form, "activity": activity, "phase": phase(activity) if activity else ""}
     return page(request, "console/discounts/threshold_edit.html", context, status=status)
 
@@ -268,28 +277,16 @@ def _limited_page(request, *, discount=None, data=None):
     form = LimitedForm(data, initial=_limited_initial(discount) if discount else {"per_customer_limit": 0})
     status = 200
     if data is not None:
-        if not request.staff.can(MANAGE):
-            return page(
-                request,
-                "console/error.html",
-                {"status": 403, "message": _("Your role does not allow this page.")},
-                status=403,
-            )
-        if form.is_valid():
-            try:
-                saved = limited.limited_save(
-                    actor=request.staff,
-                    shop=request.shop,
-                    data=form.service_data(),
-                    discount_id=discount.public_id if discount else None,
-                )
-                messages.success(request, _("The discount %(name)s is saved.") % {"name": saved.name})
-                return redirect("console:discounts")
-            except DomainError as exc:
-                form_error(form, exc)
-                status = error_status(exc)
-        else:
-            status = 400
+        done, status = _submit(
+            request,
+            form,
+            lambda clean: limited.limited_save(
+                actor=request.staff, shop=request.shop, data=clean, discount_id=discount.public_id if discount else None
+            ),
+            _("The discount %(name)s is saved."),
+        )
+        if done is not None:
+            return done
     skus = Sku.objects.filter(shop=request.shop, is_active=True).select_related("product").order_by("-product_id", "id")
     context = {
         "form": form,
