@@ -10,6 +10,7 @@ from . import (
     console_catalog,
     console_media,
     console_staff,  # noqa: F401 (its operations join the console router, which owns GET /staff)
+    content_api,
     coupons_api,
     customers_console,
     discounts_api,
@@ -17,11 +18,15 @@ from . import (
     fission_storefront,
     flashsales_api,
     groupbuys_api,
+    groups_api,
+    journeys_api,
     orders_console,
     orders_storefront,
     outreach_api,
+    pickup_api,
     reviews_api,
     storefront,
+    trials_api,
     webhooks_api,
 )
 from .errors import install_error_handlers
@@ -60,6 +65,11 @@ storefront.router.add_router("", webhooks_api.storefront_router)
 storefront.router.add_router("", reviews_api.storefront_router)
 storefront.router.add_router("", channels_api.storefront_router)
 storefront.router.add_router("", outreach_api.storefront_router)
+storefront.router.add_router("", pickup_api.storefront_router)
+storefront.router.add_router("", groups_api.storefront_router)
+storefront.router.add_router("", content_api.storefront_router)
+storefront.router.add_router("", trials_api.storefront_router)
+storefront.router.add_router("", journeys_api.storefront_router)
 api.add_router("/storefront/", storefront.router)
 # The console is one router; its catalogue half lives in its own module to keep modules small.
 console.router.add_router("", console_catalog.router)
@@ -79,4 +89,9 @@ console.router.add_router("", reviews_api.console_router)
 console.router.add_router("", channels_api.console_router)
 console.router.add_router("", outreach_api.console_router)
 console.router.add_router("", webhooks_api.console_router)
+console.router.add_router("", pickup_api.console_router)
+console.router.add_router("", groups_api.console_router)
+console.router.add_router("", content_api.console_router)
+console.router.add_router("", trials_api.console_router)
+console.router.add_router("", journeys_api.console_router)
 api.add_router("/console/", console.router)

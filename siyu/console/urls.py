@@ -159,4 +159,9 @@ urlpatterns = [
     path("", include("siyu.console.urls_reviews")),
     path("", include("siyu.console.urls_channels")),
     path("", include("siyu.console.urls_outreach")),
+    path("", include("siyu.console.urls_pickup")),
+    path("", include("siyu.console.urls_groups")),
+    path("", include("siyu.console.urls_content")),
+    path("", include("siyu.console.urls_trials")),
+    path("", include("siyu.console.urls_journeys")),
 ]

@@ -15,7 +15,18 @@ from collections.abc import Iterator
 from types import ModuleType
 from typing import Any, NamedTuple
 
-KINDS = ("coupons", "discounts", "flashsales", "groupbuys", "bargains", "reviews")
+KINDS = (
+    "coupons",
+    "discounts",
+    "flashsales",
+    "groupbuys",
+    "bargains",
+    "reviews",
+    "pickup",
+    "groups",
+    "content",
+    "trials",
+)
 
 
 class Panel(NamedTuple):

@@ -51,4 +51,9 @@ urlpatterns = [
     path("", include("siyu.storefront.urls_bargains")),
     path("", include("siyu.storefront.urls_reviews")),
     path("", include("siyu.storefront.urls_outreach")),
+    path("", include("siyu.storefront.urls_pickup")),
+    path("", include("siyu.storefront.urls_groups")),
+    path("", include("siyu.storefront.urls_content")),
+    path("", include("siyu.storefront.urls_trials")),
+    path("", include("siyu.storefront.urls_journeys")),
 ]

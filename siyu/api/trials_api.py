@@ -1,0 +1,6 @@
+"""API operations for trials: a console router and a storefront router, joined in siyu/api/v1.py."""
+
+from ninja import Router
+
+console_router = Router(tags=["trials"])
+storefront_router = Router(tags=["trials"])

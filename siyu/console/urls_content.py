@@ -1,0 +1,3 @@
+"""Console pages for content (joined to the console namespace by siyu/console/urls.py)."""
+
+urlpatterns: list = []

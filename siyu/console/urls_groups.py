@@ -1,0 +1,3 @@
+"""Console pages for groups (joined to the console namespace by siyu/console/urls.py)."""
+
+urlpatterns: list = []
