@@ -135,6 +135,36 @@ def review_create(
     return review
 
 
+def review_from_trial(
+    *, shop: Shop, shopper: Shopper, line_id: int, rating: int, text: str, photos: list[dict]
+) -> Review:
+    """A trial report (siyu.community.trials) published as the review of its trial order's line:
+    the same rules as `review_create` (the shopper's received line, once), the report's already
+    stored photos reused, and no photo reward (the item was free). Locks: none (a new row)."""
+    rating, text = _rating(rating), _text(text, field="text")
+    line = _line_to_review(shop=shop, shopper=shopper, line_id=line_id)
+    try:
+        with transaction.atomic():
+            review = Review.objects.create(
+                shop=shop,
+                public_id=new_public_id(16),
+                line=line,
+                order_id=line.order_id,
+                product_id=line.product_id,
+                shopper=shopper,
+                sku_label=line.sku_label,
+                rating=rating,
+                text=text,
+                photos=list(photos or []),
+                has_photos=bool(photos),
+                author_name=_author(shopper, anonymous=False),
+            )
+            review_flags_forget(shop_id=shop.pk)
+    except IntegrityError:
+        raise Conflict(_("You have already reviewed this item."), code="review_exists") from None
+    return review
+
+
 def review_followup(
     *, shop: Shop, shopper: Shopper, public_id: str, text: str = "", photos: list | None = None, now=None
 ) -> Review:
