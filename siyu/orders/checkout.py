@@ -25,6 +25,8 @@ from siyu.shops.models import Shop
 
 from .lifecycle import timeline_add
 from .models import CartLine, Order, OrderLine, OrderTimeline
+from .pickup.codes import pickup_order_record
+from .pickup.models import PickupPoint
 from .pricing import (
     Adjustment,
     LinePrice,
@@ -113,10 +115,17 @@ def _items_clean(items) -> dict[int, int]:
 
 
 def order_quote(
-    *, shop: Shop, items, province: str = "", shopper: Shopper | None = None, options: dict | None = None
+    *,
+    shop: Shop,
+    items,
+    province: str = "",
+    shopper: Shopper | None = None,
+    options: dict | None = None,
+    pickup: bool = False,
 ) -> Quote:
     """Price a basket: current SKU prices, postage per shipping template (remote surcharge by province),
-    then the adjustments registered by other domains (member discount, points) for this shopper."""
+    then the adjustments registered by other domains (member discount, points) for this shopper.
+    With pickup=True (collected at a pickup point) there is no postage."""
     wanted = _items_clean(items)
     # What the registered adjusters and checks need (member level, price floors) comes with the
     # SKUs, in this one SELECT (see siyu.orders.pricing).
@@ -158,7 +167,7 @@ def order_quote(
         key = template.pk if template else None
         templates[key] = template
         by_template[key] += line.line_total
-    fee = sum(shipping_fee(templates[k], subtotal=v, province=province) for k, v in by_template.items())
+X
     subtotal = sum(line.line_total for line in lines)
     adjustments = (
         adjustments_for(
@@ -206,15 +215,20 @@ def order_submit(
     shop: Shop,
     shopper: Shopper,
     items,
-    address_id: str,
+    address_id: str = "",
     idempotency_key: str,
     note: str = "",
     confirm_no_returns: bool = False,
     ref_code: str = "",
     from_cart: bool = False,
     options: dict | None = None,
+    pickup_point: str = "",
 ) -> Submitted:
     """Place an order and reserve its stock with one conditional UPDATE per SKU (in id order).
+
+    Delivered to the shopper's address (`address_id`), or collected at a pickup point (`pickup_point`,
+    its public id; no postage): exactly one of the two. A pickup order keeps the point's address as
+    its delivery address and gets its pickup row (and code) in the order's transaction.
 
     Resubmitting the same idempotency key returns the order it made, with created=False.
     Anything price-like a client sends is never read: prices come from the SKUs, postage from the templates.
@@ -228,7 +242,13 @@ def order_submit(
     # refused before the INSERT (sold out since, say) looks the key up then, on that rare path.
     try:
         address, quote = _checkout_ready(
-            shop=shop, shopper=shopper, items=items, address_id=address_id, note=note, options=options
+            shop=shop,
+            shopper=shopper,
+            items=items,
+            address_id=address_id,
+            note=note,
+            options=options,
+            pickup_point=pickup_point,
         )
         if quote.needs_no_returns_confirmation and not confirm_no_returns:
             raise InvalidInput(_("Please confirm that some items cannot be returned."), code="confirm_no_returns")
@@ -251,6 +271,8 @@ def order_submit(
         with transaction.atomic():
             order.save(force_insert=True)
             placed = _order_write_rest(order=order, quote=quote, shopper=shopper, from_cart=from_cart)
+            if isinstance(address, PickupPoint):
+                pickup_order_record(order=order, point=address)
     except IntegrityError:
         # The key made an order before (or the same key was submitted twice at once).
         existing = _made_with(shop=shop, shopper=shopper, idempotency_key=idempotency_key)
@@ -267,8 +289,11 @@ def _made_with(*, shop: Shop, shopper: Shopper, idempotency_key: str) -> Order |
     return Order.objects.filter(shop=shop, shopper=shopper, idempotency_key=idempotency_key).first()
 
 
-def _checkout_ready(*, shop: Shop, shopper: Shopper, items, address_id, note, options) -> tuple[Address, Quote]:
-    """Everything checked before the transaction: sold-out marks (no query), address, note, prices."""
+def _checkout_ready(
+    *, shop: Shop, shopper: Shopper, items, address_id, note, options, pickup_point: str = ""
+) -> tuple[Address | PickupPoint, Quote]:
+    """Everything checked before the transaction: sold-out marks (no query), address or pickup point,
+    note, prices."""
     wanted = _items_clean(items)
     sold_out = soldout_any(sku_ids=wanted)
     if sold_out:
@@ -278,12 +303,23 @@ def _checkout_ready(*, shop: Shop, shopper: Shopper, items, address_id, note, op
             code="items_unavailable",
             detail={str(pk): "only 0 left" for pk in sold_out},
         )
-    address = Address.objects.filter(shop=shop, shopper=shopper, public_id=str(address_id or "")).first()
+    address: Address | PickupPoint | None
+    if pickup_point:
+        address = _pickup_point_for(shop=shop, address_id=address_id, pickup_point=pickup_point)
+    else:
+        address = Address.objects.filter(shop=shop, shopper=shopper, public_id=str(address_id or "")).first()
     if address is None:
         raise InvalidInput(_("Choose a shipping address."), detail={"address": "not found"})
     if len(str(note or "")) > 200:
         raise InvalidInput(detail={"note": "at most 200 characters"})
-    quote = order_quote(shop=shop, items=items, province=address.province, shopper=shopper, options=options)
+    quote = order_quote(
+        shop=shop,
+        items=items,
+        province=address.province,
+        shopper=shopper,
+        options=options,
+        pickup=isinstance(address, PickupPoint),
+    )
     if quote.problems:
         for pk in quote.sold_out:
             soldout_mark(sku_id=pk)
@@ -293,12 +329,26 @@ def _checkout_ready(*, shop: Shop, shopper: Shopper, items, address_id, note, op
     return address, quote
 
 
+def _pickup_point_for(*, shop: Shop, address_id, pickup_point) -> PickupPoint:
+    """The active pickup point chosen instead of an address (both at once is refused)."""
+    if address_id:
+        raise InvalidInput(
+            _("Choose either a shipping address or a pickup point, not both."),
+            code="address_or_pickup",
+            detail={"address": "not with a pickup point"},
+        )
+    point = PickupPoint.objects.filter(shop=shop, public_id=str(pickup_point)[:16], is_active=True).first()
+    if point is None:
+        raise InvalidInput(_("Choose a pickup point."), detail={"pickup_point": "not found"})
+    return point
+
+
 def _order_new(
     *,
     shop: Shop,
     shopper: Shopper,
     quote: Quote,
-    address: Address,
+    address: Address | PickupPoint,
     idempotency_key: str,
     note,
     ref_code,
@@ -320,7 +370,7 @@ def _order_new(
             for a in quote.adjustments
         ],
         total=quote.total,
-        recipient=address.recipient,
+        recipient=address.name if isinstance(address, PickupPoint) else address.recipient,
         phone=address.phone,
         province=address.province,
         city=address.city,
