@@ -6,10 +6,18 @@ LAST purchase of the product (own counted orders, line not fully refunded) is at
 cycle − lead days old. Each purchase gets one reminder: a reminder made after the last purchase,
 open or done, means "already reminded", and the open-reminder unique constraint catches a race.
 Messages go out after the tasks are committed, never inside the transaction.
+
+The same due-date logic feeds the "repurchase" journey (siyu.campaigns.journeys, a higher layer):
+`repurchase_products` and `repurchase_due_purchases` are its reads. A shop whose repurchase journey
+is switched on gets its messages from the journey (with a holdout, so the effect is measured); this
+runner then still makes the staff follow-ups but sends no message of its own. The journeys app says
+which shops those are through `message_takers` (registered in its ready(); lower layers never
+import higher ones).
 """
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -32,6 +40,10 @@ outbox: list[tuple[str, str]] = []  # (customer public id, text) sent by LogRemi
 DEFAULT_BACKEND = "siyu.customers.reminders.LogReminderBackend"
 KIND = "repurchase"
 CHUNK = 1000
+LEAD_DAYS = 3
+# Callables (shop) -> bool: True when something else (the repurchase journey) messages the shop's
+# due customers, so this runner must not message them too.
+message_takers: list[Callable[[Shop], bool]] = []
 
 
 class LogReminderBackend:
@@ -47,9 +59,21 @@ def reminder_backend():
     return import_string(getattr(settings, "SIYU_REMINDER_BACKEND", DEFAULT_BACKEND))()
 
 
-def _due_purchases(shop: Shop, products: dict[int, tuple[str, int]], lead_days: int, now: datetime):
-    """(shopper id, product id, last purchase) for every pair whose last purchase is old enough.
-    The age test depends on the product's cycle, so it is one HAVING term per distinct cycle."""
+def repurchase_products(*, shop: Shop) -> dict[int, tuple[str, int]]:
+    """{product id: (name, consumption cycle in days)} for the shop's products that have a cycle."""
+    return {
+        pk: (name, cycle)
+        for pk, name, cycle in Product.objects.filter(shop=shop, consumption_cycle_days__gt=0).values_list(
+            "pk", "name", "consumption_cycle_days"
+        )
+        if cycle is not None  # always, by the filter; says so to the type checker
+    }
+
+
+def repurchase_due_purchases(*, shop: Shop, products: dict[int, tuple[str, int]], lead_days: int, now: datetime):
+    """(shopper id, product id, last purchase) for every pair whose last purchase is old enough,
+    ordered by shopper and product. The age test depends on the product's cycle, so it is one
+    HAVING term per distinct cycle."""
     by_cycle: dict[int, list[int]] = defaultdict(list)
     for pk, (_name, cycle) in products.items():
         by_cycle[cycle].append(pk)
@@ -144,23 +168,18 @@ def _send(shop: Shop, started: datetime) -> tuple[int, int]:
     return sent, skipped
 
 
-def repurchase_reminders_run(*, shop: Shop, lead_days: int = 3, now: datetime | None = None) -> dict:
+def repurchase_reminders_run(*, shop: Shop, lead_days: int = LEAD_DAYS, now: datetime | None = None) -> dict:
     """Make the due repurchase follow-ups of the shop and send the reminders. Safe to run any
     number of times: a purchase is reminded of once."""
     now = now or timezone.now()
-    products = {
-        pk: (name, cycle)
-        for pk, name, cycle in Product.objects.filter(shop=shop, consumption_cycle_days__gt=0).values_list(
-            "pk", "name", "consumption_cycle_days"
-        )
-        if cycle is not None  # always, by the filter; says so to the type checker
-    }
+    products = repurchase_products(shop=shop)
     if not products:
         return {"created": 0, "sent": 0, "no_consent": 0}
     started, today = timezone.now(), timezone.localdate(now)
     with transaction.atomic():
         chunk: list[tuple] = []
-        for row in _due_purchases(shop, products, lead_days, now).iterator(chunk_size=CHUNK):
+        due = repurchase_due_purchases(shop=shop, products=products, lead_days=lead_days, now=now)
+        for row in due.iterator(chunk_size=CHUNK):
             chunk.append(row)
             if len(chunk) == CHUNK:
                 _create(shop, chunk, products, today)
@@ -168,6 +187,8 @@ def repurchase_reminders_run(*, shop: Shop, lead_days: int = 3, now: datetime | 
         if chunk:
             _create(shop, chunk, products, today)
         created = FollowUp.objects.filter(shop=shop, kind=KIND, created_at__gte=started).count()
+    if any(taker(shop) for taker in message_takers):
+        return {"created": created, "sent": 0, "no_consent": 0}
     sent, skipped = _send(shop, started)
     return {"created": created, "sent": sent, "no_consent": skipped}
 
