@@ -7,9 +7,12 @@ Reading needs customers.view; changing settings needs integrations.manage (owner
 from datetime import datetime
 from typing import Annotated, Literal
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, File, Query, Router, Schema, UploadedFile
+from ninja.responses import Status
 
-from siyu.campaigns.channels import config, selectors
+from siyu.campaigns.channels import addresses, config, selectors
+from siyu.campaigns.channels.addresses_import import MAX_BYTES, channel_addresses_import
+from siyu.customers.selectors import customer_for_staff
 
 from .auth import shopper_auth, staff_auth
 from .schemas import ERRORS, In, PageIn, page_of
@@ -26,8 +29,9 @@ Credential = Annotated[str, Field(max_length=500, pattern="^[!-~]*$")]
 class ChannelCredentialsIn(In):
     """Credential values to set (an empty string removes one; names left out keep their value).
     Which names a channel takes: email from_email; wecom corp_id, secret; wechat_oa app_id, secret,
-    template_id, field (the template field that carries the text, default "content"). SMS uses the
-    platform's SMS account and takes none."""
+    template_id, field (the template field that carries the text, default "content"). SMS sends
+    through the platform's SMS account and takes only inbound_token: the token the providers' reply
+    callbacks must carry (POST /sms/replies/<provider>/?token=…) so "TD" replies unsubscribe."""
 
     from_email: Credential | None = None
     corp_id: Credential | None = None
@@ -35,6 +39,7 @@ class ChannelCredentialsIn(In):
     secret: Credential | None = None
     template_id: Credential | None = None
     field: Credential | None = None
+    inbound_token: Annotated[str, Field(max_length=200, pattern="^[A-Za-z0-9_-]*$")] | None = None
 
 
 class ChannelItemIn(In):
@@ -128,3 +133,74 @@ def channel_messages(request, filters: Query[ChannelMessageFilterIn]):
         actor=request.auth, shop=request.shop, channel=filters.channel or "", status=filters.status or ""
     )
     return page_of(rows, filters)
+
+
+# --- the address book ----------------------------------------------------------------------
+
+AddressChannel = Literal["email", "wecom", "wechat_oa"]
+CustomerRef = Annotated[str, Field(min_length=1, max_length=16, pattern="^[A-Za-z0-9]+$")]
+
+
+class ChannelAddressOut(Schema):
+    channel: AddressChannel
+    masked: str = Field(description="The address masked (z***@example.com, wmAb…4567): never shown in full.")
+    updated_at: datetime
+
+
+class ChannelAddressIn(In):
+    address: str = Field(
+        min_length=1,
+        max_length=254,
+        description="email: an email address; wecom: the external_userid (16–64 of A-Z a-z 0-9 _ -); "
+        "wechat_oa: the openid (20–64 of the same).",
+    )
+
+
+class ChannelAddressRejectOut(Schema):
+    row: int = Field(description="The row number in the file (the header is row 1).")
+    reason: str = Field(description="customer_missing, customer_unknown, channel_unknown, address_invalid or columns.")
+    detail: str
+    values: list[str]
+
+
+class ChannelAddressImportOut(Schema):
+    rows: int
+    added: int
+    updated: int
+    unchanged: int
+    superseded: int = Field(description="Good rows a later row for the same customer and channel replaced.")
+    rejected: int
+    rejected_rows: list[ChannelAddressRejectOut] = Field(description="The first 200 rejected rows.")
+
+
+@console_router.get("/channels/addresses/{customer_id}", response={200: list[ChannelAddressOut], **ERRORS})
+def channel_addresses_get(request, customer_id: CustomerRef):
+    """Where campaigns reach the customer on email, WeCom and the Official Account (masked)."""
+    customer = customer_for_staff(shop=request.shop, public_id=customer_id)
+    return addresses.channel_addresses_of(actor=request.auth, shop=request.shop, customer=customer)
+
+
+@console_router.put("/channels/addresses/{customer_id}/{channel}", response={200: list[ChannelAddressOut], **ERRORS})
+def channel_address_put(request, customer_id: CustomerRef, channel: AddressChannel, data: ChannelAddressIn):
+    """Set or replace the customer's address on a channel (customers.manage); answers every address."""
+    customer = customer_for_staff(shop=request.shop, public_id=customer_id)
+    addresses.channel_address_set(
+        actor=request.auth, shop=request.shop, customer=customer, channel=channel, address=data.address
+    )
+    return addresses.channel_addresses_of(actor=request.auth, shop=request.shop, customer=customer)
+
+
+@console_router.delete("/channels/addresses/{customer_id}/{channel}", response={204: None, **ERRORS})
+def channel_address_delete(request, customer_id: CustomerRef, channel: AddressChannel):
+    """Forget the customer's address on a channel (customers.manage); 204 whether or not there was one."""
+    customer = customer_for_staff(shop=request.shop, public_id=customer_id)
+    addresses.channel_address_remove(actor=request.auth, shop=request.shop, customer=customer, channel=channel)
+    return Status(204, None)
+
+
+@console_router.post("/channels/addresses-import", response={200: ChannelAddressImportOut, **ERRORS})
+def channel_addresses_import_post(request, file: File[UploadedFile]):
+    """Import a CSV (multipart field `file`, UTF-8 or GB18030, at most 10 MB) with the columns
+    customer (mobile or customer id), channel (email, wecom, wechat_oa) and address. Good rows are
+    kept, bad rows come back with their reason; a bad row never stops the import."""
+    return channel_addresses_import(actor=request.auth, shop=request.shop, content=file.read(MAX_BYTES + 1))

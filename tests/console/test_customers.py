@@ -207,8 +207,8 @@ def _detail_queries(client, customer, django_assert_num_queries):
     # shop, user, staff, customer (+level, assignee, shopper), its tags, social accounts, social
     # links, points balance; a count and a page for each of orders (+ their lines), imported
     # orders, after-sales (empty: the count alone), notes, follow-ups, points and the timeline;
-    # tag choices, staff list; the CLV figures (analytics.view)
-    with django_assert_num_queries(25):
+    # tag choices, staff list; the CLV figures (analytics.view); the channel addresses
+    with django_assert_num_queries(26):
         response = client.get(detail_url(customer))
     assert response.status_code == 200
     return response

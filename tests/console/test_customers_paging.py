@@ -36,7 +36,7 @@ def _queries_of_customer_page(client, customer, django_assert_num_queries, **par
     # shop, user, staff, customer, its tags, social accounts, social links, points balance;
     # imported orders, notes, follow-ups, points, timeline: a count and a page each; no own
     # orders or after-sales (no storefront account): nothing; tag choices, staff list
-    with django_assert_num_queries(21):  # + the CLV block (analytics.view)
+    with django_assert_num_queries(22):  # + the CLV block (analytics.view), the channel addresses
         response = client.get(reverse("console:customer_detail", args=[customer.public_id]), params)
     assert response.status_code == 200
     return response

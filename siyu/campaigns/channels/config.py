@@ -24,15 +24,16 @@ PERM_VIEW = "customers.view"
 PERM_MANAGE = "integrations.manage"
 DEFAULT_ENABLED = {"log"}
 DEFAULT_COSTS = {"log": 0, "sms": 5, "email": 0, "wecom": 0, "wechat_oa": 0}
-# which credential names each channel takes (SMS uses the platform's SMS account: none per shop)
+# which credential names each channel takes (SMS sends through the platform's SMS account; a shop
+# sets only the token its providers' reply callbacks must carry: see sms_replies.py)
 CREDENTIAL_KEYS: dict[str, tuple[str, ...]] = {
     "log": (),
-    "sms": (),
+    "sms": ("inbound_token",),
     "email": ("from_email",),
     "wecom": ("corp_id", "secret"),
     "wechat_oa": ("app_id", "secret", "template_id", "field"),
 }
-SECRET_KEYS = {"secret"}
+SECRET_KEYS = {"secret", "inbound_token"}
 LIMITS = {"cap_messages": (0, 100), "cap_days": (1, 365)}
 CONFIG_LIMITS = {"cost_fen": (0, 100_000), "rate_per_minute": (1, 100_000)}
 _TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")

@@ -25,6 +25,7 @@ CREDENTIAL_LABELS = {
     "secret": gettext_lazy("Secret"),
     "template_id": gettext_lazy("Template ID"),
     "field": gettext_lazy("Template field for the text"),
+    "inbound_token": gettext_lazy("Reply callback token"),
 }
 
 

@@ -30,6 +30,7 @@ from ..decorators import staff_required
 from ..labels import AFTERSALE_STATUS_LABELS, ORDER_STATUS_LABELS
 from ..paging import paged
 from ..rendering import detail_text, page
+from .channel_addresses import customer_addresses_block
 from .customers_bulk import bulk_form
 from .customers_forms import CustomerFilterForm, FollowUpForm, NoteForm, SocialLinkForm, TagAddForm
 from .customers_labels import (
@@ -146,6 +147,8 @@ def _detail_page(request, customer, *, forms: dict | None = None, revealed: str 
         "today": timezone.localdate(),
         # CLV figures (one query) for staff who may see analytics
         "clv": customer_value_for(shop=shop, customer=customer) if request.staff.can("analytics.view") else None,
+        # where campaigns reach the customer (email, WeCom, Official Account): one query
+        **customer_addresses_block(request=request, customer=customer),
     }
     return page(request, "console/customer_detail.html", context, status=status)
 
