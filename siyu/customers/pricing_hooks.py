@@ -29,7 +29,7 @@ MEMBER_PRICE = "member_price"
 _LEVEL_FIELDS = ("id", "name", "min_spend", "discount_bp", "free_shipping")
 
 
-def level_read(*, shop: Shop, shopper: Shopper | None) -> Subquery | None:
+def level_read(*, shop: Shop, shopper: Shopper | None, **_: Any) -> Subquery | None:
     """The shopper's level as one JSON value, read by checkout with the basket's SKUs."""
     if shopper is None:
         return None

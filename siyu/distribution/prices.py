@@ -7,6 +7,8 @@ unless an override for exactly that price is on record: the check is a checkout 
 floors read in the checkout's own SKU query, so a refusal places and reserves nothing.
 """
 
+from typing import Any
+
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
@@ -92,7 +94,7 @@ def _override_on_record(sku_id: int, price: int) -> bool:
     ).exists()
 
 
-def floor_read(*, shop, shopper) -> Subquery:
+def floor_read(*, shop, shopper, **_: Any) -> Subquery:
     """The SKU's floor, read by checkout with the basket's SKUs (no query of its own)."""
     return Subquery(PriceFloor.objects.filter(sku_id=OuterRef("pk")).values("min_price")[:1])
 

@@ -34,8 +34,8 @@ from .pricing import (
     adjustments_for,
     basket_checks_run,
     line_prices_for,
-    sku_read_annotations,
 )
+from .sku_read import skus_read
 
 MAX_QUANTITY = 999
 MAX_LINES = 50
@@ -128,13 +128,8 @@ def order_quote(
     With pickup=True (collected at a pickup point) there is no postage."""
     wanted = _items_clean(items)
     # What the registered adjusters and checks need (member level, price floors) comes with the
-    # SKUs, in this one SELECT (see siyu.orders.pricing).
-    skus = {
-        s.pk: s
-        for s in Sku.objects.filter(shop=shop, pk__in=wanted)
-        .select_related("product", "product__shipping_template")
-        .annotate(**sku_read_annotations(shop=shop, shopper=shopper))
-    }
+    # SKUs, in this one SELECT, compiled once per process (see siyu.orders.sku_read).
+    skus = skus_read(shop=shop, shopper=shopper, sku_ids=list(wanted), now=timezone.now())
     problems = {}
     sold_out: list[int] = []
     lines = []
@@ -167,7 +162,9 @@ def order_quote(
         key = template.pk if template else None
         templates[key] = template
         by_template[key] += line.line_total
-X
+    fee = sum(shipping_fee(templates[k], subtotal=v, province=province) for k, v in by_template.items())
+    if pickup:
+        fee = 0  # collected at a pickup point: no postage
     subtotal = sum(line.line_total for line in lines)
     adjustments = (
         adjustments_for(

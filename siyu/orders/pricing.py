@@ -9,10 +9,13 @@ Two kinds of hook, asked in this order by `order_quote`:
   in `priority` order, each seeing the lines at their final prices and the adjustments before it.
 The server computes them all: nothing a client sends is taken as a price.
 
-An adjuster or a basket check may also name `reads`: SQL expressions (built per shop and shopper)
-that checkout annotates on the basket's SKU query. What every domain needs to know then arrives
-with the SKUs in one SELECT instead of one round trip per domain; the hook gets the values in
-`read` (an empty dict when the basket had no SKU row to carry them: read them yourself then).
+An adjuster or a basket check may also name `reads`: SQL expressions that checkout annotates on the
+basket's SKU query. What every domain needs to know then arrives with the SKUs in one SELECT
+instead of one round trip per domain; the hook gets the values in `read` (an empty dict when the
+basket had no SKU row to carry them: read them yourself then). A read builder is called as
+`build(shop=, shopper=, now=)` and may use only `shop.pk`, `shopper.pk`, `shopper.phone_hash` and
+`now`: checkout compiles the SKU query once per process with stand-ins for them and reuses the SQL
+(siyu/orders/sku_read.py). Hooks naming the same builder share one column.
 """
 
 from collections.abc import Callable, Mapping
@@ -21,7 +24,7 @@ from typing import Any, NamedTuple
 
 from siyu.core.errors import InvalidInput
 
-# builder(*, shop, shopper) -> a query expression, or None when there is nothing to read
+# builder(*, shop, shopper, now) -> a query expression, or None when there is nothing to read
 ReadBuilder = Callable[..., Any]
 
 
@@ -108,26 +111,34 @@ def register_basket_check(func, *, reads: Mapping[str, ReadBuilder] | None = Non
     return func
 
 
-def _column(hook: _Hook, name: str) -> str:
-    # Prefixed so a hook's name can never shadow a Sku field or another hook's value.
-    return f"hook_{id(hook.func):x}_{name}"
+def _column(build: ReadBuilder) -> str:
+    # Named after the builder: two hooks reading the same thing share one column, and a read can
+    # never shadow a Sku field.
+    return f"read_{id(build):x}"
 
 
-def sku_read_annotations(*, shop, shopper) -> dict[str, Any]:
-    """Every registered hook's reads for this shop and shopper, to annotate on the SKU query."""
+def hooks_key() -> tuple[int, ...]:
+    """What the registered hooks are, for caches of SQL built from their reads."""
+    return tuple(id(hook.func) for hook in _pricers + _adjusters + _checks)
+
+
+def sku_read_annotations(*, shop, shopper, now) -> dict[str, Any]:
+    """Every registered hook's reads for this shop, shopper and time, to annotate on the SKU query."""
     found: dict[str, Any] = {}
     for hook in _pricers + _adjusters + _checks:
-        for name, build in hook.reads.items():
-            expression = build(shop=shop, shopper=shopper)
-            if expression is not None:
-                found[_column(hook, name)] = expression
+        for build in hook.reads.values():
+            column = _column(build)
+            if column not in found:
+                expression = build(shop=shop, shopper=shopper, now=now)
+                if expression is not None:
+                    found[column] = expression
     return found
 
 
 def _read(hook: _Hook, row: object | None) -> dict[str, Any]:
     if row is None:
         return {}
-    return {name: getattr(row, _column(hook, name)) for name in hook.reads if hasattr(row, _column(hook, name))}
+    return {name: getattr(row, _column(build)) for name, build in hook.reads.items() if hasattr(row, _column(build))}
 
 
 def line_prices_for(

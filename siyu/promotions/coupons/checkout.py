@@ -190,14 +190,12 @@ def not_stackable(prior: list[Adjustment]) -> Adjustment | None:
     return next((a for a in prior if a.exclusive), None)
 
 
-def has_grants_read(*, shop, shopper) -> Exists | None:
+def has_grants_read(*, shop, shopper, now) -> Exists | None:
     """Whether the shopper holds an available coupon, read by checkout with the basket's SKUs."""
     if shopper is None:
         return None
     return Exists(
-        CouponGrant.objects.filter(
-            shop=shop, shopper=shopper, status=GrantStatus.AVAILABLE, valid_until__gt=timezone.now()
-        )
+        CouponGrant.objects.filter(shop=shop, shopper=shopper, status=GrantStatus.AVAILABLE, valid_until__gt=now)
     )
 
 

@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Exists
-from django.utils import timezone
 
 from siyu.core.events import event_order_id, subscribe
 from siyu.customers.membership import member_level_of
@@ -22,15 +21,15 @@ from .models import LimitedTimeItem, MemberPrice, ThresholdActivity
 from .rules import live
 
 
-def _threshold_live(*, shop, shopper):
-    return Exists(live(ThresholdActivity.objects.filter(shop=shop), timezone.now()))
+def _threshold_live(*, shop, shopper, now):
+    return Exists(live(ThresholdActivity.objects.filter(shop=shop), now))
 
 
-def _limited_live(*, shop, shopper):
-    return Exists(live(LimitedTimeItem.objects.filter(shop=shop), timezone.now(), "discount__"))
+def _limited_live(*, shop, shopper, now):
+    return Exists(live(LimitedTimeItem.objects.filter(shop=shop), now, "discount__"))
 
 
-def _member_any(*, shop, shopper):
+def _member_any(*, shop, shopper, **_: Any):
     return None if shopper is None else Exists(MemberPrice.objects.filter(shop=shop))
 
 
