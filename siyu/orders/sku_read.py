@@ -109,7 +109,7 @@ def _compile(db: str, count: int, signed_in: bool) -> _Statement:
         init_list=[f[0].target.attname for f in select[start:end]],
         fields_start=start,
         fields_end=end,
-        populators=get_related_populators(klass_info, select, db),
+        populators=get_related_populators(klass_info, select, db),  # type: ignore[call-arg]  # stubs are ahead of 5.2
         annotations=dict(compiler.annotation_col_map),
     )
 
