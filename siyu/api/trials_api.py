@@ -148,6 +148,7 @@ class TrialDrawOut(Schema):
 
 class TrialAnswerOut(Schema):
     id: str
+    question: str
     rating: int | None
     text: str
 

@@ -77,7 +77,7 @@ def answers_clean(trial: Trial, answers) -> list[dict]:
             text = str(given.get("text") or "").strip()
             if len(text) > MAX_ANSWER:
                 raise InvalidInput(_("The text is too long."), detail={question["id"]: f"at most {MAX_ANSWER}"})
-        cleaned.append({"id": question["id"], "rating": rating, "text": text})
+        cleaned.append({"id": question["id"], "question": question["text"], "rating": rating, "text": text})
     return cleaned
 
 

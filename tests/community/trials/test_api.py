@@ -95,7 +95,8 @@ def test_shopper_applies_once_and_reports(client, shopper_auth, staff_auth, owne
 
 def test_public_trial_and_sign_in(client, trial, address):
     assert client.get(f"{SF}/trials/{trial.public_id}").json()["title"] == trial.title
-    assert _post(client, f"{SF}/trials/{trial.public_id}/apply", {"address_id": address.public_id}, {}).status_code == 401
+    anonymous = _post(client, f"{SF}/trials/{trial.public_id}/apply", {"address_id": address.public_id}, {})
+    assert anonymous.status_code == 401
 
 
 def test_other_shop_staff_see_nothing(client, trial, other_shop):

@@ -287,7 +287,10 @@ def test_report_needs_receipt_then_once_and_on_time(owner, winner):
     receive(winner.order, owner)
     report = submit(winner)
     assert not report.is_late and report.due_at is not None
-    assert report.answers == [{"id": "q1", "rating": 4, "text": "清爽"}, {"id": "q2", "rating": 5, "text": ""}]
+    assert report.answers == [
+        {"id": "q1", "question": "质地如何", "rating": 4, "text": "清爽"},
+        {"id": "q2", "question": "包装", "rating": 5, "text": ""},
+    ]
     with pytest.raises(Conflict) as err:
         submit(winner)
     assert err.value.code == "report_exists"
