@@ -52,6 +52,8 @@ TOPICS = {
         )
     ),
     "commission.settled",  # one per settlement batch: {"commissions": [ids]}
+    "campaign.started",  # {"campaign": {...}}: sending began (siyu.campaigns.outreach.events)
+    "campaign.finished",  # {"campaign": {..., "messages": counts}}: done, or cancelled after it started
 }
 
 

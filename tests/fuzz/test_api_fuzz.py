@@ -42,6 +42,7 @@ FILE_CONTENT_REFUSALS = {
         "import_mapping",
         "invalid_input",
     ),
+    "POST /api/v1/console/channels/addresses-import": ("import_encoding", "import_columns", "import_format"),
     "POST /api/v1/console/orders/ship-batch": ("invalid_input",),
     "POST /api/v1/console/shop/banner": ("invalid_input",),
     "POST /api/v1/console/shop/logo": ("invalid_input",),

@@ -89,7 +89,9 @@ def _decode(content: bytes) -> str:
             return content.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise InvalidInput(_("The file is neither UTF-8 nor GB18030 text."), detail={"file": "encoding"})
+    raise InvalidInput(
+        _("The file is neither UTF-8 nor GB18030 text."), code="import_encoding", detail={"file": "encoding"}
+    )
 
 
 def _columns(header: list[str]) -> dict[str, int]:
@@ -103,6 +105,7 @@ def _columns(header: list[str]) -> dict[str, int]:
     if missing:
         raise InvalidInput(
             _("The file needs a customer, a channel and an address column."),
+            code="import_columns",
             detail={"missing": missing, "header": header[:20]},
         )
     return found
@@ -112,7 +115,9 @@ def channel_addresses_import(*, actor, shop: Shop, content: bytes) -> AddressImp
     """Import the file; never aborts on a bad row (see the module docstring). Audited (counts only)."""
     require(actor, PERM_MANAGE, shop_id=shop.pk)
     if len(content) > MAX_BYTES:
-        raise InvalidInput(_("The file is too large."), detail={"file": f"at most {MAX_BYTES} bytes"})
+        raise InvalidInput(
+            _("The file is too large."), code="import_too_large", detail={"file": f"at most {MAX_BYTES} bytes"}
+        )
     text = _decode(content)
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
@@ -132,13 +137,19 @@ def channel_addresses_import(*, actor, shop: Shop, content: bytes) -> AddressImp
                 continue
             report.rows += 1
             if report.rows > MAX_ROWS:
-                raise InvalidInput(_("The file has too many rows."), detail={"file": f"at most {MAX_ROWS} rows"})
+                raise InvalidInput(
+                    _("The file has too many rows."),
+                    code="import_too_large",
+                    detail={"file": f"at most {MAX_ROWS} rows"},
+                )
             batch.append(_row(number, cells, columns))
             if len(batch) >= BATCH:
                 _write(shop, batch, report)
                 batch = []
     except csv.Error as exc:
-        raise InvalidInput(_("The file is not a readable CSV."), detail={"file": str(exc)[:100]}) from None
+        raise InvalidInput(
+            _("The file is not a readable CSV."), code="import_format", detail={"file": str(exc)[:100]}
+        ) from None
     if batch:
         _write(shop, batch, report)
     audit_record(

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from siyu.customers.segments import customers_matching
 
+from .events import campaign_finished_record, campaign_started_record
 from .models import Campaign, CampaignRecipient, CampaignStatus, CampaignVariant, RecipientStatus
 from .states import CAMPAIGN
 
@@ -101,6 +102,7 @@ def campaign_prepare_run(*, campaign_id: int) -> Campaign | None:
                 actor="worker",
                 fields={"send_started_at": timezone.now(), "heartbeat_at": None},
             )
+            campaign_started_record(locked)
             transaction.on_commit(lambda: _enqueue_send(campaign.pk))
     return locked
 
@@ -137,9 +139,12 @@ def _cancel(campaign: Campaign, why: str) -> None:
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if CAMPAIGN.can(locked.status, CampaignStatus.CANCELLED):
+            started = locked.send_started_at is not None
             CAMPAIGN.move(
                 locked, to=CampaignStatus.CANCELLED, actor="worker", why=why, fields={"finished_at": timezone.now()}
             )
+            if started:
+                campaign_finished_record(locked)
 
 
 def _enqueue_send(campaign_id: int) -> None:

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from siyu.accounts.models import Shopper
 from siyu.customers.models import PointsEntry
 
+from .events import campaign_finished_record
 from .models import Campaign, CampaignRecipient, CampaignStatus, RecipientStatus
 from .states import CAMPAIGN
 
@@ -95,6 +96,7 @@ def _finish_or_wait(campaign_id: int) -> str:
             Campaign.objects.filter(pk=campaign_id).update(heartbeat_at=None)
             return "waiting"
         CAMPAIGN.move(campaign, to=CampaignStatus.DONE, actor="worker", fields={"finished_at": timezone.now()})
+        campaign_finished_record(campaign)
     return "done"
 
 

@@ -23,6 +23,7 @@ from siyu.customers.models import Segment
 from siyu.promotions.coupons.models import Coupon, CouponStatus
 from siyu.shops.models import Shop
 
+from .events import campaign_finished_record
 from .models import Campaign, CampaignStatus, CampaignTarget, CampaignVariant
 from .states import CAMPAIGN
 
@@ -246,9 +247,12 @@ def campaign_cancel(*, actor, shop: Shop, public_id: str, why: str = "") -> Camp
     require(actor, MANAGE, shop_id=shop.pk)
     with transaction.atomic():
         campaign = campaign_of_shop(shop=shop, public_id=public_id, lock=True)
+        started = campaign.send_started_at is not None
         CAMPAIGN.move(
             campaign, to=CampaignStatus.CANCELLED, actor=actor, why=why, fields={"finished_at": timezone.now()}
         )
+        if started:
+            campaign_finished_record(campaign)
     return campaign
 
 

@@ -23,6 +23,7 @@ Builder = Callable[[OutboxEvent], list[tuple[int, dict]]]
 _BUILDERS: dict[str, Builder] = {}
 
 ORDER_TOPICS = ["order.placed", "order.paid", "order.shipped", "order.completed", "order.cancelled", "order.refunded"]
+CAMPAIGN_TOPICS = ["campaign.started", "campaign.finished"]
 AFTERSALE_STEPS = [
     "requested",
     "approved",
@@ -181,3 +182,14 @@ register_webhook_topic("customer.created", _customer_event)
 for _step in AFTERSALE_STEPS:
     register_webhook_topic(f"aftersale.{_step}", _aftersale_event)
 register_webhook_topic("commission.settled", _commissions_event)
+
+
+def _campaign_event(event: OutboxEvent) -> list[tuple[int, dict]]:
+    # The outreach domain writes the campaign's data into the event as it stood when it moved
+    # (siyu.campaigns.outreach.events): the counts at the finish, not as they are read later.
+    data = event.payload.get("campaign")
+    return [(0, {"campaign": data})] if isinstance(data, dict) else []
+
+
+for _topic in CAMPAIGN_TOPICS:
+    register_webhook_topic(_topic, _campaign_event)
