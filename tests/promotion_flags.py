@@ -3,6 +3,7 @@ siyu/storefront/panels.py); with the cache cleared before every test, the first 
 one query per kind to fill them. Budget tests that mean the steady state warm them first."""
 
 from siyu.community.reviews.flags import review_flags
+from siyu.community.trials.flags import trial_flags
 from siyu.promotions.coupons.services import shop_has_public_coupons
 from siyu.promotions.discounts.flags import discount_flags
 from siyu.promotions.flashsales.selectors import flash_sales_on
@@ -16,4 +17,5 @@ def promotion_flags_warm(shop_id: int) -> int:
     flash_sales_on(shop_id=shop_id)
     shop_runs_group_buys(shop_id=shop_id)
     review_flags(shop_id=shop_id)
-    return 5
+    trial_flags(shop_id=shop_id)
+    return 6

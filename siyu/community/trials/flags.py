@@ -20,7 +20,7 @@ LOCAL_TTL = 30
 
 class Flags(NamedTuple):
     has_trials: bool
-    open_products: dict[int, str]  # product id -> the open trial's public id (applications still taken)
+    open_products: dict[int, tuple[str, str]]  # product id -> (public id, title) of a trial taking applications
 
 
 def _ttl() -> int:
@@ -44,22 +44,22 @@ def trial_flags(*, shop_id: int) -> Flags:
             Trial.objects.filter(shop_id=shop_id)
             .exclude(status=TrialStatus.DRAFT)
             .order_by("apply_ends_at")
-            .values_list("product_id", "public_id", "status", "apply_starts_at", "apply_ends_at")[:200]
+            .values_list("product_id", "public_id", "title", "status", "apply_starts_at", "apply_ends_at")[:200]
         )
         found = (
             bool(rows),
             [
-                (product, pid, start.timestamp(), end.timestamp())
-                for product, pid, status, start, end in rows
+                (product, pid, title, start.timestamp(), end.timestamp())
+                for product, pid, title, status, start, end in rows
                 if status == TrialStatus.OPEN
             ],
         )
         cache.set(key, found, _ttl())
     now = timezone.now().timestamp()
-    open_products: dict[int, str] = {}
-    for product, pid, start, end in found[1]:
+    open_products: dict[int, tuple[str, str]] = {}
+    for product, pid, title, start, end in found[1]:
         if start <= now < end:
-            open_products.setdefault(int(product), str(pid))
+            open_products.setdefault(int(product), (str(pid), str(title)))
     return Flags(bool(found[0]), open_products)
 
 
