@@ -2,6 +2,7 @@
 siyu/storefront/panels.py); with the cache cleared before every test, the first page of a test pays
 one query per kind to fill them. Budget tests that mean the steady state warm them first."""
 
+from siyu.community.content.flags import content_in_use
 from siyu.community.reviews.flags import review_flags
 from siyu.community.trials.flags import trial_flags
 from siyu.promotions.coupons.services import shop_has_public_coupons
@@ -17,5 +18,6 @@ def promotion_flags_warm(shop_id: int) -> int:
     flash_sales_on(shop_id=shop_id)
     shop_runs_group_buys(shop_id=shop_id)
     review_flags(shop_id=shop_id)
+    content_in_use(shop_id=shop_id)
     trial_flags(shop_id=shop_id)
-    return 6
+    return 7

@@ -46,7 +46,13 @@ FILE_CONTENT_REFUSALS = {
     "POST /api/v1/console/orders/ship-batch": ("invalid_input",),
     "POST /api/v1/console/shop/banner": ("invalid_input",),
     "POST /api/v1/console/shop/logo": ("invalid_input",),
+    "POST /api/v1/console/content/posts": ("bad_image",),
+    "POST /api/v1/console/content/posts/{code}/images": ("bad_image",),
+    "POST /api/v1/console/content/personas": ("bad_image",),
+    "POST /api/v1/console/content/personas/{persona_id}": ("bad_image",),
 }
+# What a refusal's detail may name to be about the file ("index": which of several files).
+FILE_FIELDS = {"file", "banner", "logo", "image", "images", "avatar", "index", "mapping"}
 EXAMPLES = int(os.environ.get("SIYU_FUZZ_EXAMPLES", "3"))
 CHECKS = [
     schemathesis.checks.not_a_server_error,
@@ -64,7 +70,7 @@ def _file_refused(name: str, response, found: list[str]) -> bool:
         return False
     body = response.json()
     detail = body["detail"]
-    about_the_file = isinstance(detail, dict) and set(detail) <= {"file", "banner", "logo", "image", "mapping"}
+    about_the_file = isinstance(detail, dict) and set(detail) <= FILE_FIELDS
     return body["code"] in codes and (body["code"].startswith("import_") or about_the_file)
 
 
