@@ -69,7 +69,8 @@ def _aggregate(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     where any column changes: several times faster than np.unique(axis=0))."""
     order = np.lexsort(columns[::-1])
     ordered = [c[order] for c in columns]
-    change = np.ones(len(order), dtype=bool)
+    change = np.zeros(len(order), dtype=bool)
+    change[:1] = True  # the first row starts a group; any other only where a column changes
     for c in ordered:
         change[1:] |= c[1:] != c[:-1]
     starts = np.flatnonzero(change)

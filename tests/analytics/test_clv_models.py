@@ -124,3 +124,22 @@ def test_too_few_customers_or_no_repeaters_is_a_clear_error():
         m.bgnbd_fit([0] * 50, [0] * 50, [10] * 50)
     with pytest.raises(m.ClvDataTooFew):
         m.gamma_gamma_fit([0] * 50, [0] * 50)
+
+
+def test_identical_rows_are_fitted_once_with_their_count():
+    # The fit's speed rests on this: one row per distinct (x, t_x, T) with its weight.
+    x = np.array([0.0, 2.0, 0.0, 2.0, 0.0, 1.0])
+    t = np.array([0.0, 5.0, 0.0, 5.0, 0.0, 3.0])
+    (ux, ut), counts = m._aggregate(x, t)
+    assert ux.tolist() == [0.0, 1.0, 2.0]
+    assert ut.tolist() == [0.0, 3.0, 5.0]
+    assert counts.tolist() == [3.0, 1.0, 2.0]
+
+
+def test_weighted_fit_equals_the_fit_of_every_row(cdnow):
+    doubled = {k: np.concatenate([v, v]) for k, v in cdnow.items()}
+    once = m.bgnbd_fit(cdnow["x"], cdnow["t_x"], cdnow["T"])
+    twice = m.bgnbd_fit(doubled["x"], doubled["t_x"], doubled["T"])
+    for name in ("r", "alpha", "a", "b"):
+        assert _within(getattr(twice, name), getattr(once, name), 1e-4)
+    assert twice.log_likelihood == pytest.approx(2 * once.log_likelihood, rel=1e-6)
