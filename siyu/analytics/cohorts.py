@@ -23,6 +23,7 @@ from siyu.shops.models import Shop
 
 from .dash_sql import DateRange, as_date, buckets, fetch, months_between, per, rate, table, trunc_sql, when
 from .funnel import SOURCES, buyers_sql
+from .models import BuyerSummary
 
 MAX_MONTHS = 36
 
@@ -51,6 +52,31 @@ class CohortReport:
     width: int  # months shown (the oldest cohort's age + 1)
 
 
+def _cells_sql(shop_id: int, span: DateRange, source: str) -> tuple[str, list]:
+    """(cohort, month, active buyers, revenue) of the buyers whose first paid order is in `span`.
+    Buyers come from the buyer summary (its first paid order), so only the orders paid since the
+    range began are read; they are grouped per buyer and month first, then counted, which the
+    databases do by hashing instead of sorting every order for a COUNT(DISTINCT)."""
+    cohort_sql, cohort_params = trunc_sql("f.first_at", "month")
+    month_sql, month_params = trunc_sql("o.paid_at", "month")
+    if source:
+        buyers, buyer_params = buyers_sql(shop_id)
+        buyers = f"SELECT shopper_id, first_at FROM ({buyers}) s WHERE s.source = %s"
+        buyer_params = [*buyer_params, source]
+    else:
+        buyers = f"SELECT shopper_id, first_paid_at AS first_at FROM {table(BuyerSummary)} WHERE shop_id = %s"
+        buyer_params = [shop_id]
+    sql = f"""SELECT cohort, month, COUNT(*), SUM(revenue) FROM (
+            SELECT {cohort_sql} AS cohort, {month_sql} AS month, o.shopper_id,
+                   SUM(o.paid_amount - o.refunded_amount) AS revenue
+            FROM {table(Order)} o JOIN ({buyers}) f ON f.shopper_id = o.shopper_id
+            WHERE o.shop_id = %s AND o.paid_at >= %s AND f.first_at >= %s AND f.first_at < %s
+            GROUP BY 1, 2, 3) per_buyer
+        GROUP BY cohort, month"""
+    start, end = when(span.start), when(span.end)
+    return sql, [*cohort_params, *month_params, *buyer_params, shop_id, start, start, end]
+
+
 @replica_reads()
 def cohorts_report(*, actor: Actor | None, shop: Shop, span: DateRange, source: str = "") -> CohortReport:
     """Cohorts whose first order falls in `span` (whole months, at most MAX_MONTHS). One query."""
@@ -60,26 +86,7 @@ def cohorts_report(*, actor: Actor | None, shop: Shop, span: DateRange, source: 
     span = DateRange.clamped(span.first, span.last, max_days=MAX_MONTHS * 31).aligned("month")
     months = buckets(span, "month")[-MAX_MONTHS:]
     span = DateRange(months[0], span.last)
-    buyers, params = buyers_sql(shop.pk)
-    cohort_sql, cohort_params = trunc_sql("p.first_at", "month")
-    month_sql, month_params = trunc_sql("o.paid_at", "month")
-    where = " AND p.source = %s" if source else ""
-    rows = fetch(
-        f"""SELECT {cohort_sql} AS cohort, {month_sql} AS month,
-                   COUNT(DISTINCT o.shopper_id), SUM(o.paid_amount - o.refunded_amount)
-            FROM {table(Order)} o JOIN ({buyers}) p ON p.shopper_id = o.shopper_id
-            WHERE o.shop_id = %s AND o.paid_at IS NOT NULL AND p.first_at >= %s AND p.first_at < %s{where}
-            GROUP BY 1, 2""",
-        [
-            *cohort_params,
-            *month_params,
-            *params,
-            shop.pk,
-            when(span.start),
-            when(span.end),
-            *([source] if source else []),
-        ],
-    )
+    rows = fetch(*_cells_sql(shop.pk, span, source))
     cells: dict[date, dict[int, tuple[int, int]]] = {m: {} for m in months}
     for cohort, month, active, revenue in rows:
         start = as_date(cohort)

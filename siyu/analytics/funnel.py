@@ -44,6 +44,7 @@ from .dash_sql import (
     trunc_sql,
     when,
 )
+from .models import BuyerSummary
 
 SOURCES = ("organic", "referral", "promoter", "group", "campaign")
 RECORDED_SOURCES = ("organic", "referral", "promoter")  # group and campaign: no record yet
@@ -52,18 +53,12 @@ PROMOTER_STATUSES = (Promoter.Status.APPROVED.value, Promoter.Status.SUSPENDED.v
 
 
 def _firsts_sql(shop_id: int) -> tuple[str, list]:
-    """Per shopper: first and second paid order times and the first paid order's ref code."""
-    orders = table(Order)
+    """Per buyer: first and second paid order times and the first paid order's ref code, read from
+    the buyer summary (one row per buyer, kept by the order events) rather than by ranking every
+    paid order of the shop."""
     sql = f"""
-        SELECT shopper_id,
-               MIN(CASE WHEN rn = 1 THEN paid_at END) AS first_at,
-               MIN(CASE WHEN rn = 2 THEN paid_at END) AS second_at,
-               MIN(CASE WHEN rn = 1 THEN ref_code END) AS first_ref
-        FROM (SELECT shopper_id, paid_at, ref_code,
-                     ROW_NUMBER() OVER (PARTITION BY shopper_id ORDER BY paid_at, id) AS rn
-              FROM {orders} WHERE shop_id = %s AND paid_at IS NOT NULL) ranked
-        WHERE rn <= 2
-        GROUP BY shopper_id"""
+        SELECT shopper_id, first_paid_at AS first_at, second_paid_at AS second_at, first_ref_code AS first_ref
+        FROM {table(BuyerSummary)} WHERE shop_id = %s AND first_paid_at IS NOT NULL"""
     return sql, [shop_id]
 
 
@@ -92,23 +87,24 @@ def buyers_sql(shop_id: int) -> tuple[str, list]:
 
 
 def _people_sql(shop_id: int, span: DateRange) -> tuple[str, list]:
-    """People whose first contact falls in `span`: shopper_id, seen_at, first_at, second_at, source."""
+    """People whose first contact falls in `span`: shopper_id, seen_at, first_at, second_at, source.
+    The first order placed comes from the buyer summary too, so no query groups the orders."""
+    summaries = table(BuyerSummary)
     contacts = f"""
         SELECT shopper_id, MIN(at) AS seen_at FROM (
             SELECT shopper_id, accepted_at AS at FROM {table(AgreementAcceptance)} WHERE shop_id = %s
-            UNION ALL SELECT shopper_id, created_at FROM {table(Order)} WHERE shop_id = %s
+            UNION ALL SELECT shopper_id, first_placed_at FROM {summaries} WHERE shop_id = %s
             UNION ALL SELECT referee_id, bound_at FROM {table(ReferralBinding)} WHERE shop_id = %s
         ) touches
         GROUP BY shopper_id
         HAVING MIN(at) >= %s AND MIN(at) < %s"""
-    firsts, first_params = _firsts_sql(shop_id)
     base = f"""
-        SELECT c.shopper_id, c.seen_at, f.first_at, f.second_at,
-               COALESCE(NULLIF(b.code, ''), f.first_ref, '') AS code
+        SELECT c.shopper_id, c.seen_at, f.first_paid_at AS first_at, f.second_paid_at AS second_at,
+               COALESCE(NULLIF(b.code, ''), f.first_ref_code, '') AS code
         FROM ({contacts}) c
-        LEFT JOIN ({firsts}) f ON f.shopper_id = c.shopper_id
+        LEFT JOIN {summaries} f ON f.shop_id = %s AND f.shopper_id = c.shopper_id
         LEFT JOIN {table(ReferralBinding)} b ON b.shop_id = %s AND b.referee_id = c.shopper_id"""
-    params = [shop_id, shop_id, shop_id, when(span.start), when(span.end), *first_params, shop_id]
+    params = [shop_id, shop_id, shop_id, when(span.start), when(span.end), shop_id, shop_id]
     return _source_sql(base, params, shop_id)
 
 
@@ -121,8 +117,8 @@ def _referrers_sql(shop_id: int) -> tuple[str, list]:
         WHERE o.shop_id = %s AND o.paid_at IS NOT NULL AND o.ref_code <> '' AND o.shopper_id <> s.id
         UNION
         SELECT b.referrer_shopper_id FROM {bindings} b
-        WHERE b.shop_id = %s AND b.referrer_shopper_id IS NOT NULL AND EXISTS (
-            SELECT 1 FROM {orders} p WHERE p.shop_id = %s AND p.shopper_id = b.referee_id AND p.paid_at IS NOT NULL)"""
+        JOIN {table(BuyerSummary)} p ON p.shop_id = %s AND p.shopper_id = b.referee_id
+        WHERE b.shop_id = %s AND b.referrer_shopper_id IS NOT NULL AND p.first_paid_at IS NOT NULL"""
     return sql, [shop_id, shop_id, shop_id]
 
 

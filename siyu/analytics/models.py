@@ -60,3 +60,29 @@ class CustomerValue(models.Model):
             models.Index(fields=["shop", "-clv"]),
             models.Index(fields=["shop", "win_back", "-clv"]),
         ]
+
+
+class BuyerSummary(models.Model):
+    """One row per shopper who has placed an order in the shop: what the dashboards need of their
+    whole order history, so cohorts, the funnel and trends read one row per buyer instead of
+    ranking every order.
+
+    Kept by siyu.analytics.buyers from the order events (recomputed from the shopper's own orders
+    in the worker, so it always equals a recomputation from scratch once their events have run) and
+    rebuilt for whole shops by `manage.py analytics_rebuild_buyers`. "Paid" means `paid_at` is
+    set, as on every dashboard; the first and second paid orders are ordered by (paid_at, id).
+    """
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    shopper = models.ForeignKey("accounts.Shopper", on_delete=models.CASCADE, related_name="+")
+    first_placed_at = models.DateTimeField(null=True)  # the first order placed, paid or not
+    first_paid_at = models.DateTimeField(null=True)
+    first_order = models.ForeignKey("orders.Order", null=True, on_delete=models.SET_NULL, related_name="+")
+    first_ref_code = models.CharField(max_length=12, blank=True, default="")  # of the first paid order
+    second_paid_at = models.DateTimeField(null=True)
+    paid_orders = models.PositiveIntegerField(default=0)
+    revenue = models.BigIntegerField(default=0)  # fen: paid − refunded over the paid orders
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "shopper"], name="buyer_summary_unique")]
+        indexes = [models.Index(fields=["shop", "first_paid_at"], name="buyer_summary_first_paid")]

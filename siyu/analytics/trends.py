@@ -25,6 +25,7 @@ from siyu.orders.models import Order
 from siyu.shops.models import Shop
 
 from .dash_sql import GRAINS, DateRange, as_date, bucket_of, buckets, change, fetch, per, table, trunc_sql, when
+from .models import BuyerSummary
 
 METRICS = ("orders", "revenue", "refunds", "new_buyers", "returning_buyers", "aov")
 
@@ -79,18 +80,14 @@ def _figures_sql(condition: str) -> str:
 
 def _orders_sql(shop_id: int, start: datetime, end: datetime) -> tuple[str, list]:
     """Paid orders of [start, end) as `o`, each with `f.first_at`, its shopper's first paid order in
-    the shop ever: one grouped pass over the orders of the shoppers who bought in the range (a
-    correlated EXISTS per order was slower than linear on PostgreSQL)."""
-    orders = table(Order)
+    the shop ever, from the buyer summary. A LEFT JOIN: an order whose events the worker has not
+    handled yet still counts in orders, revenue and buyers (and as returning until it has)."""
     sql = f"""
-        FROM {orders} o
-        JOIN (SELECT e.shopper_id, MIN(e.paid_at) AS first_at FROM {orders} e
-              WHERE e.shop_id = %s AND e.paid_at IS NOT NULL AND e.paid_at < %s
-                AND e.shopper_id IN (SELECT r.shopper_id FROM {orders} r
-                                     WHERE r.shop_id = %s AND r.paid_at >= %s AND r.paid_at < %s)
-              GROUP BY e.shopper_id) f ON f.shopper_id = o.shopper_id
+        FROM {table(Order)} o
+        LEFT JOIN (SELECT shopper_id, first_paid_at AS first_at FROM {table(BuyerSummary)} WHERE shop_id = %s) f
+               ON f.shopper_id = o.shopper_id
         WHERE o.shop_id = %s AND o.paid_at >= %s AND o.paid_at < %s"""
-    return sql, [shop_id, when(end), shop_id, when(start), when(end), shop_id, when(start), when(end)]
+    return sql, [shop_id, shop_id, when(start), when(end)]
 
 
 def _point(period: date, values) -> TrendPoint:

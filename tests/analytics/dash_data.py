@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from django.utils import timezone
 
 from siyu.accounts.models import AgreementAcceptance, Shopper
+from siyu.analytics.buyers import buyer_summary_refresh
 from siyu.catalog.models import Product
 from siyu.core.ids import public_id
 from siyu.distribution.models import Promoter
@@ -73,6 +74,8 @@ def make_paid_order(
             refunded_quantity=quantity if refunded else 0,
             refunded_amount=sku.price * quantity if refunded else 0,
         )
+    # Straight into the tables, past the events: refresh the buyer summary as their handlers would.
+    buyer_summary_refresh(shop_id=shop.pk, shopper_id=shopper.pk)
     return order
 
 

@@ -167,6 +167,16 @@ def test_repurchase_rates_and_gaps(world, owner):
     assert (x.gaps, x.median_days, x.suggested_cycle) == (2, 31, None)  # fewer than three gaps
 
 
+def test_repurchase_gaps_reach_back_before_the_range(world, owner):
+    # February–March: A's February and B's February orders follow January ones outside the range.
+    report = repurchase_report(actor=owner, shop=world.shop, span=DateRange(date(2024, 2, 1), date(2024, 3, 31)))
+    assert {(b.low, b.count) for b in report.histogram if b.count} == {(15, 1), (31, 3)}  # 15; 31, 31, 36
+    assert report.median_days_between_orders == 31
+    gaps = {r.name: (r.buyers, r.repeat_buyers, r.gaps, r.median_days) for r in report.products}
+    # B's refunded X is no purchase; A's X on Feb 10 follows the one on Jan 10
+    assert gaps == {"X": (2, 1, 2, 31), "Y": (1, 0, 0, None), "Z": (1, 1, 1, 15)}
+
+
 def test_repurchase_suggests_a_cycle(world, owner):
     g = world.p  # the promoter buys X every 20 days as well
     for day in (date(2024, 1, 1), date(2024, 1, 21), date(2024, 2, 10)):
