@@ -145,7 +145,7 @@ def report_submit(
 def _locked(*, actor, shop: Shop, public_id: str) -> TrialReport:
     require(actor, MANAGE, shop_id=shop.pk)
     report = (
-        TrialReport.objects.select_for_update()
+        TrialReport.objects.select_for_update(of=("self",))
         .filter(shop=shop, public_id=str(public_id)[:16])
         .select_related("application", "application__order", "application__shopper", "trial")
         .first()
