@@ -22,7 +22,7 @@ from siyu.campaigns.outreach.stats import conversion_uplift, mean_var, roi, welc
 from siyu.orders.models import Order, OrderLine
 from siyu.promotions.coupons.models import CouponGrant
 
-from .models import EnrolmentStatus, Journey, JourneyEnrolment, JourneyVariant
+from .models import EnrolmentStatus, Journey, JourneyEnrolment
 
 FIGURES = ("recipients", "delivered", "clicked", "ordered", "revenue", "message_cost")
 
@@ -131,7 +131,7 @@ def _discounts(journey: Journey) -> int:
 def journey_results(*, journey: Journey) -> JourneyResults:
     """Per group and overall: 3 queries, 4 with costed lines, 6 with a coupon."""
     found = _groups(journey)
-    variants = list(JourneyVariant.objects.filter(journey=journey).order_by("index"))
+    variants = sorted(journey.variants.all(), key=lambda v: v.index)  # prefetched by journey_get
     groups = [GroupResult("holdout", "holdout", **_clean(found.get("holdout")))]
     groups += [GroupResult(v.letter, v.letter, **_clean(found.get(str(v.pk)))) for v in variants]
     treatment = GroupResult("treatment", "treatment")
