@@ -52,7 +52,9 @@ class JourneyForm(forms.Form):
         min_value=0,
         max_value=50,
         decimal_places=2,
-        help_text=gettext_lazy("Chosen at random at enrolment and never messaged, to measure what the journey changed."),
+        help_text=gettext_lazy(
+            "Chosen at random at enrolment and never messaged, to measure what the journey changed."
+        ),
     )
     text_a = forms.CharField(
         label=gettext_lazy("Variant A"), max_length=500, widget=forms.Textarea, help_text=_TEXT_HELP
@@ -229,7 +231,9 @@ def journey_action(request, public_id: str, action: str):
     try:
         if action == "activate":
             services.journey_activate(**kwargs)
-            messages.success(request, _("The journey is on: the worker enrols and messages customers as they become due."))
+            messages.success(
+                request, _("The journey is on: the worker enrols and messages customers as they become due.")
+            )
         elif action == "pause":
             services.journey_pause(**kwargs)
             messages.success(request, _("The journey is paused: nobody new is enrolled and nothing more is sent."))
