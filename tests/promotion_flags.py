@@ -5,6 +5,7 @@ one query per kind to fill them. Budget tests that mean the steady state warm th
 from siyu.community.content.flags import content_in_use
 from siyu.community.reviews.flags import review_flags
 from siyu.community.trials.flags import trial_flags
+from siyu.orders.pickup.flags import pickup_flags
 from siyu.promotions.coupons.services import shop_has_public_coupons
 from siyu.promotions.discounts.flags import discount_flags
 from siyu.promotions.flashsales.selectors import flash_sales_on
@@ -18,6 +19,7 @@ def promotion_flags_warm(shop_id: int) -> int:
     flash_sales_on(shop_id=shop_id)
     shop_runs_group_buys(shop_id=shop_id)
     review_flags(shop_id=shop_id)
+    pickup_flags(shop_id=shop_id)
     content_in_use(shop_id=shop_id)
     trial_flags(shop_id=shop_id)
-    return 7
+    return 8

@@ -102,6 +102,11 @@ class QuoteIn(In):
     items: list[ItemIn] | None = Field(None, max_length=50, description="Lines to price; or use from_cart.")
     from_cart: bool = False
     address_id: str | None = Field(None, max_length=20, description="Prices postage for this address.")
+    pickup_point: str = Field(
+        "",
+        max_length=16,
+        description="A pickup point's id (GET /storefront/pickup/points) instead of an address: no postage.",
+    )
     points: int = Field(0, ge=0, le=10_000_000, description="Points to pay with (the server caps and values them).")
     coupon: str = Field(
         "", max_length=40, description='A coupon of yours to use; "" picks the best usable one, "none" uses none.'
@@ -185,7 +190,9 @@ class QuoteOut(Schema):
 
 
 class OrderIn(QuoteIn):
-    address_id: str = Field(max_length=20)
+    address_id: str = Field(
+        "", max_length=20, description="Where to deliver; or send pickup_point instead (one of the two)."
+    )
     note: str = Field("", max_length=200)
     confirm_no_returns: bool = Field(False, description="Required when some items cannot be returned.")
 

@@ -91,7 +91,7 @@ def cart_line_remove(request, sku_id: Id):
 def checkout_quote(request, data: QuoteIn):
     """Price a basket for this shopper: current prices, postage for the address, and problems."""
     province = ""
-    if data.address_id:
+    if data.address_id and not data.pickup_point:
         province = address_get(shop=request.shop, shopper=request.auth, public_id=data.address_id).province
     return order_quote(
         shop=request.shop,
@@ -99,6 +99,7 @@ def checkout_quote(request, data: QuoteIn):
         province=province,
         shopper=request.auth,
         options={"points": data.points, "coupon": data.coupon, "promotion": data.promotion},
+        pickup=bool(data.pickup_point),
     )
 
 
@@ -115,6 +116,7 @@ def order_create(
         shopper=request.auth,
         items=_items(request, data),
         address_id=data.address_id,
+        pickup_point=data.pickup_point,
         idempotency_key=idempotency_key,
         note=data.note,
         confirm_no_returns=data.confirm_no_returns,

@@ -157,6 +157,7 @@ NOTE_LABELS = {
     "fully refunded": _("Fully refunded"),
     "auto-confirmed": _("Receipt confirmed automatically"),
     "cancelled by the shopper": _("cancelled by the shopper"),
+    "picked up at the pickup point": _("Picked up at the pickup point"),
 }
 
 _REASON = re.compile(r"^\[(\w+)\]\s*(.*)$", re.S)

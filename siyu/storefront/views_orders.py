@@ -15,6 +15,8 @@ from siyu.orders.cart import OFF_SALE, SHORT, SOLD_OUT, CartRow, cart_view
 from siyu.orders.checkout import cart_lines, cart_set, order_place, order_quote
 from siyu.orders.lifecycle import order_cancel, order_confirm_receipt
 from siyu.orders.models import AfterSaleKind
+from siyu.orders.pickup.models import PickupPoint
+from siyu.orders.pickup.selectors import pickup_for_order, pickup_points_for_checkout
 from siyu.orders.selectors import order_for_shopper, orders_of_shopper
 from siyu.orders.states import timeline_entries
 from siyu.payments.aftersales import (
@@ -108,6 +110,8 @@ def checkout(request):
     addresses = addresses_of(shop=shop, shopper=shopper)
     chosen = request.POST.get("address") or request.GET.get("address") or (addresses[0].public_id if addresses else "")
     address = next((a for a in addresses if a.public_id == chosen), None)
+    pickup_points, pickup_point = _pickup_choice(request, shop=shop)
+    province = pickup_point.province if pickup_point else address.province if address else ""
     error, status = None, 200
     if request.method == "POST":
         try:
@@ -115,7 +119,8 @@ def checkout(request):
                 shop=shop,
                 shopper=shopper,
                 items=items,
-                address_id=chosen,
+                address_id="" if pickup_point else chosen,
+                pickup_point=pickup_point.public_id if pickup_point else "",
                 idempotency_key=request.POST.get("idempotency_key", ""),
                 note=request.POST.get("note", "")[:300],
                 confirm_no_returns=request.POST.get("confirm_no_returns") == "on",
@@ -130,9 +135,10 @@ def checkout(request):
         quote = order_quote(
             shop=shop,
             items=items,
-            province=address.province if address else "",
+            province=province,
             shopper=shopper,
             options=_options(request),
+            pickup=pickup_point is not None,
         )
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -154,10 +160,23 @@ def checkout(request):
             "coupon": _param(request, "coupon"),
             "promotion": _param(request, "promotion"),
             "promo_panels": checkout_panels(request, quote),
-            **checkout_breakdown(shop=shop, shopper=shopper, quote=quote, province=address.province if address else ""),
+            "pickup_points": pickup_points,
+            "pickup_point": pickup_point,
+            "fulfil": "pickup" if pickup_point else "delivery",
+            **checkout_breakdown(shop=shop, shopper=shopper, quote=quote, province=province),
         },
         status=status,
     )
+
+
+def _pickup_choice(request, *, shop) -> tuple[list, PickupPoint | None]:
+    """The shop's pickup points (none, and no query, for a shop without) and the one chosen when
+    the shopper picks up instead of having the order delivered (the first by default)."""
+    points = pickup_points_for_checkout(shop=shop)
+    if not points or _param(request, "fulfil") != "pickup":
+        return points, None
+    wanted = _param(request, "pickup_point")
+    return points, next((p for p in points if p.public_id == wanted), points[0])
 
 
 def _param(request, name: str) -> str:
@@ -192,6 +211,7 @@ def order_detail(request, public_id: str):
             "kinds": AfterSaleKind.choices,
             "paying": request.GET.get("paying") == "1",
             "timeline": timeline_entries(order=order, for_shopper=True),
+            "pickup": pickup_for_order(order=order),
         },
     )
 

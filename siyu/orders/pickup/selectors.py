@@ -46,7 +46,11 @@ def pickup_orders_for_staff(
 ) -> QuerySet[PickupOrder]:
     """Pickup orders, newest first; state: "waiting" (not picked up) or "done" (picked up)."""
     require(actor, VIEW, shop_id=shop.pk)
-    qs = PickupOrder.objects.filter(shop=shop).select_related("order", "point", "batch").order_by("-id")
+    qs = (
+        PickupOrder.objects.filter(shop=shop)
+        .select_related("order", "order__shopper", "point", "batch")
+        .order_by("-id")
+    )
     if point is not None:
         qs = qs.filter(point=point)
     if state == "waiting":
@@ -74,7 +78,12 @@ def pickup_batch_pick_list(*, batch: PickupBatch) -> dict:
     lines = Prefetch("order__lines", queryset=OrderLine.objects.order_by("id"))
     rows = []
     totals: dict[tuple[str, str], int] = {}
-    entries = PickupOrder.objects.filter(batch=batch).select_related("order").prefetch_related(lines).order_by("id")
+    entries = (
+        PickupOrder.objects.filter(batch=batch)
+        .select_related("order", "order__shopper")
+        .prefetch_related(lines)
+        .order_by("id")
+    )
     for entry in entries:
         items = [(ln, ln.quantity - ln.refunded_quantity) for ln in entry.order.lines.all()]
         items = [(ln, n) for ln, n in items if n > 0]
@@ -84,3 +93,11 @@ def pickup_batch_pick_list(*, batch: PickupBatch) -> dict:
             totals[key] = totals.get(key, 0) + n
     summary = [{"product": p, "spec": s, "quantity": n} for (p, s), n in sorted(totals.items())]
     return {"rows": rows, "summary": summary, "units": sum(totals.values())}
+
+
+def pickup_points_kept_by(*, shop: Shop, shopper) -> list[PickupPoint]:
+    """The active points a shopper keeps (may verify codes for); none without a query when the
+    shop has no points."""
+    if not pickup_flags(shop_id=shop.pk).has_points:
+        return []
+    return list(PickupPoint.objects.filter(shop=shop, keeper=shopper, is_active=True).order_by("id"))

@@ -75,9 +75,11 @@ def pickup_verify(
     """Verify a pickup code as staff (`actor`, orders.manage) or as a keeper (a shopper keeping a
     point: only that point's codes). Unknown codes, and another point's codes for a keeper, are 404
     `pickup_code_unknown` alike and count as wrong guesses."""
+    by: Actor | Shopper
     if keeper is None:
         require(actor, MANAGE, shop_id=shop.pk)
-        who, by = f"staff:{actor.pk}", actor  # type: ignore[union-attr]
+        assert actor is not None  # require() refused None
+        who, by = f"staff:{actor.pk}", actor
     else:
         who, by, via = f"keeper:{keeper.pk}", keeper, "keeper"
     _throttle(shop, who)
