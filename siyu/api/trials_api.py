@@ -435,6 +435,7 @@ def my_trials(request):
 def trial_report(
     request, application_id: PublicId, form: Form[TrialReportForm], photos: File[list[UploadedFile] | None] = None
 ):
+    reports.application_of_shopper(shop=request.shop, shopper=request.auth, public_id=application_id)  # 404 first
     try:
         answers = json.loads(form.answers or "{}")
     except ValueError:

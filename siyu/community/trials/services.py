@@ -100,7 +100,9 @@ def _when(value, *, field: str) -> datetime:
 
 
 def _clean(*, shop: Shop, data: dict) -> dict:
-    """Every field of a trial checked; InvalidInput lists what is wrong."""
+    """Every field of a trial checked: malformed fields are 400 (InvalidInput, listing them all); a
+    variant or segment that is not the shop's is 404; settings that clash with each other (both or
+    neither deadline, applications closing before they open) are 409 `trial_settings`."""
     errors: dict = {}
     cleaned: dict = {}
     try:
@@ -115,26 +117,32 @@ def _clean(*, shop: Shop, data: dict) -> dict:
     if quantity is None or not 1 <= quantity <= MAX_QUANTITY:
         errors["quantity"] = f"1 to {MAX_QUANTITY}"
     cleaned["quantity"] = quantity
-    sku = Sku.objects.filter(shop=shop, pk=whole_number(data.get("sku")) or 0).select_related("product").first()
-    if sku is None:
-        errors["sku"] = "not found"
-    cleaned["sku"] = sku
     _deadline(data, cleaned, errors)
-    segment = None
-    if data.get("segment"):
-        segment = Segment.objects.filter(shop=shop, pk=whole_number(data.get("segment")) or 0).first()
-        if segment is None:
-            errors["segment"] = "not found"
-    cleaned["segment"] = segment
-    if not errors and cleaned["apply_ends_at"] <= cleaned["apply_starts_at"]:
-        errors["apply_ends_at"] = "after the start"
     if errors:
         raise InvalidInput(detail=errors)
+    cleaned["sku"] = (
+        Sku.objects.filter(shop=shop, pk=whole_number(data.get("sku")) or 0).select_related("product").first()
+    )
+    if cleaned["sku"] is None:
+        raise NotFound(_("Choose a variant of this shop."), detail={"sku": "not found"})
+    cleaned["segment"] = None
+    if data.get("segment"):
+        cleaned["segment"] = Segment.objects.filter(shop=shop, pk=whole_number(data.get("segment")) or 0).first()
+        if cleaned["segment"] is None:
+            raise NotFound(detail={"segment": "not found"})
+    clashes = {}
+    if (cleaned["report_days"] is None) == (cleaned["report_due_on"] is None):
+        clashes["report_days"] = "give either days after receipt or a date"
+    if cleaned["apply_ends_at"] <= cleaned["apply_starts_at"]:
+        clashes["apply_ends_at"] = "after the start"
+    if clashes:
+        raise Conflict(_("Some settings do not fit together."), code="trial_settings", detail=clashes)
     return cleaned
 
 
 def _deadline(data: dict, cleaned: dict, errors: dict) -> None:
-    """Reports are due a number of days after receipt, or by a fixed date: one of the two."""
+    """Reports are due a number of days after receipt, or by a fixed date (one of the two: checked
+    by the caller)."""
     days = data.get("report_days")
     due_on = data.get("report_due_on")
     cleaned["report_days"] = cleaned["report_due_on"] = None
@@ -150,8 +158,6 @@ def _deadline(data: dict, cleaned: dict, errors: dict) -> None:
         if parsed is None:
             errors["report_due_on"] = "a date is expected"
         cleaned["report_due_on"] = parsed
-    if (cleaned["report_days"] is None) == (cleaned["report_due_on"] is None) and "report_days" not in errors:
-        errors["report_days"] = "give either days after receipt or a date"
 
 
 def trial_create(*, actor, shop: Shop, data: dict) -> Trial:

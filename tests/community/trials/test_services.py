@@ -41,11 +41,14 @@ def receive(order, owner):
 
 def test_create_checks_fields_and_deadline(owner, product):
     with pytest.raises(InvalidInput) as err:
-        trial_create(actor=owner, shop=product.shop, data=trial_data(product, quantity=0, report_days=None))
+        trial_create(actor=owner, shop=product.shop, data=trial_data(product, quantity=0, report_days=0))
     assert {"quantity", "report_days"} <= set(err.value.detail)
-    with pytest.raises(InvalidInput) as err:
+    with pytest.raises(Conflict) as err:
         trial_create(actor=owner, shop=product.shop, data=trial_data(product, report_due_on="2030-01-01"))
-    assert "report_days" in err.value.detail  # both a day count and a date: one of the two
+    assert err.value.code == "trial_settings" and "report_days" in err.value.detail  # days and a date: one only
+    with pytest.raises(Conflict) as err:
+        trial_create(actor=owner, shop=product.shop, data=trial_data(product, report_days=None))
+    assert err.value.code == "trial_settings"
 
 
 def test_status_table_and_audit(owner, product):
@@ -345,6 +348,6 @@ def test_other_shop_cannot_see_or_touch_a_trial(trial, other_shop):
     with pytest.raises(PermissionDenied):
         trial_move(actor=other_owner, shop=trial.shop, public_id=trial.public_id, to="selecting")
     other_product = make_product(other_shop)
-    with pytest.raises(InvalidInput) as err:
+    with pytest.raises(NotFound) as err:
         trial_create(actor=other_owner, shop=other_shop, data=trial_data(other_product, sku=trial.sku_id))
     assert "sku" in err.value.detail
