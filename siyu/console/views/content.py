@@ -184,7 +184,7 @@ def post_schedule(request, code: str):
     except DomainError as exc:
         if exc.status in (403, 404):
             raise
-        messages.error(request, _("Enter a date and time."))
+        messages.error(request, _("Enter a date and time.") if exc.status == 400 else str(exc.message))
     return redirect("console:content")
 
 

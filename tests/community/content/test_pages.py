@@ -197,3 +197,15 @@ def test_console_pages_of_another_shop_are_404(client, shop, owner, other_shop):
     assert client.get("/s/other/console/content/").status_code == 200
     assert client.get(f"/s/other/console/content/{post.code}/").status_code == 404
     assert client.post(f"/s/other/console/content/{post.code}/delete/").status_code == 404
+
+
+def test_an_empty_draft_cannot_be_scheduled_from_the_list(staff_client, shop, owner):
+    draft = make_post(shop, owner, text="", publish_at=None)
+    url = reverse("console:content_post_schedule", args=[draft.code])
+    resp = staff_client.post(url, {"publish_at": today_at(21).strftime("%Y-%m-%dT%H:%M")}, follow=True)
+    draft.refresh_from_db()
+    shown = [m for m in resp.context["messages"] if m.level_tag == "error"]
+    assert draft.publish_at is None and len(shown) == 1
+    staff_client.post(url, {"publish_at": "soon"})
+    draft.refresh_from_db()
+    assert draft.publish_at is None
