@@ -8,6 +8,11 @@ against a bare bulk insert of the same rows in the same run.
   baseline  the very rows ours wrote (read back, then deleted), put in again with the bare driver
             (psycopg executemany, one transaction); columns from the live model (bench/live_schema.py).
 
+Then, on the prepared campaign (treated recipients marked sent, every 20th recipient with a paid
+order in the attribution window, every 50th with one before it), it times the results the page and
+API show (siyu.campaigns.outreach.results.campaign_results: per group counts, revenue, uplift, ROI,
+all aggregated in SQL) and prints campaign_results_ms=<median of three runs>.
+
 Ends with one line: campaign_prepare_vs_bulk_insert=<bulk seconds ÷ our seconds> (ours as a share of
 the bare insert's speed; target ≥ 0.3), after the rows/s of each.
 
@@ -24,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -142,6 +148,98 @@ def bulk(campaign) -> tuple[float, int]:
     return elapsed, len(rows)
 
 
+def orders_make(campaign) -> int:
+    """Give the pool shoppers, mark the treated recipients sent (5 fen each) and let every 20th
+    recipient pay one order inside the attribution window and every 50th one before it (not
+    counted), all in set-based SQL (not timed). Returns the orders in the window."""
+    from django.db import connection
+
+    from bench.live_schema import insert_select
+    from siyu.accounts.models import Shopper
+    from siyu.campaigns.outreach.models import CampaignRecipient
+    from siyu.customers.models import Customer
+    from siyu.orders.models import Order
+
+    customers, recipients = Customer._meta.db_table, CampaignRecipient._meta.db_table
+    shoppers = Shopper._meta.db_table
+    params = {"shop": campaign.shop_id, "campaign": campaign.pk}
+    sql, defaults = insert_select(
+        Shopper,
+        connection=connection,
+        select={"phone_hash": "'bench' || c.id", "phone": "''", "nickname": "''", "share_code": "'b' || c.id"},
+        rest=f"FROM {customers} c WHERE c.shop_id = %(shop)s",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {**defaults, **params})
+        cursor.execute(
+            f"UPDATE {customers} c SET shopper_id = s.id FROM {shoppers} s "
+            f"WHERE s.phone_hash = 'bench' || c.id AND c.shop_id = %(shop)s",
+            params,
+        )
+        cursor.execute(
+            f"UPDATE {recipients} SET status = 'sent', cost_fen = 5, sent_at = now() "
+            f"WHERE campaign_id = %(campaign)s AND variant_id IS NOT NULL",
+            params,
+        )
+    start = campaign.send_started_at
+    made = 0
+    for every, paid_at in ((20, start + timedelta(hours=1)), (50, start - timedelta(hours=1))):
+        sql, defaults = insert_select(
+            Order,
+            connection=connection,
+            select={
+                "shop_id": "%(shop)s",
+                "public_id": f"'o{every}' || r.id",
+                "number": f"'n{every}' || r.id",
+                "shopper_id": "c.shopper_id",
+                "idempotency_key": f"'k{every}' || r.id",
+                "status": "'paid'",
+                "subtotal": "5000 + r.id %% 100 * 100",
+                "total": "5000 + r.id %% 100 * 100",
+                "paid_amount": "5000 + r.id %% 100 * 100",
+                "paid_at": "%(paid_at)s",
+                "recipient": "'王五'",
+                "phone": "''",
+                "province": "'浙江省'",
+                "city": "'杭州市'",
+                "district": "'西湖区'",
+                "address_detail": "''",
+                "note": "''",
+                "ref_code": "''",
+                "pay_deadline": "%(paid_at)s",
+            },
+            rest=f"FROM {recipients} r JOIN {customers} c ON c.id = r.customer_id "
+            f"WHERE r.campaign_id = %(campaign)s AND r.id %% {every} = 0",
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, {**defaults, **params, "paid_at": paid_at})
+            made += cursor.rowcount if every == 20 else 0
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {shoppers}")
+        cursor.execute(f"ANALYZE {customers}")
+        cursor.execute(f"ANALYZE {recipients}")
+        cursor.execute(f"ANALYZE {Order._meta.db_table}")
+    return made
+
+
+def results_time(campaign, orders: int) -> float:
+    """Milliseconds of campaign_results (what the results page and API compute), the median of
+    three runs after a warm-up; checks the figures add up."""
+    from siyu.campaigns.outreach.models import Campaign
+    from siyu.campaigns.outreach.results import campaign_results
+
+    campaign = Campaign.objects.get(pk=campaign.pk)
+    result = campaign_results(campaign=campaign)
+    assert sum(g.recipients for g in result.groups) == CUSTOMERS, "results lost recipients"
+    assert sum(g.ordered for g in result.groups) == orders, (sum(g.ordered for g in result.groups), orders)
+    runs = []
+    for _i in range(3):
+        t0 = time.perf_counter()
+        campaign_results(campaign=campaign)
+        runs.append((time.perf_counter() - t0) * 1000)
+    return sorted(runs)[1]
+
+
 def main() -> None:
     data_dir = tempfile.mkdtemp(prefix="siyu-bench-campaign-")
     env = {
@@ -175,12 +273,15 @@ def main() -> None:
         assert CUSTOMERS < 1000 or abs(share - HOLDOUT_BP / 10000) < 0.02, share
         bulk_s, rows = bulk(campaign)
         assert rows == CUSTOMERS
+        orders = orders_make(campaign)
+        results_ms = results_time(campaign, orders)
         connection.close()
     finally:
         database_drop()
     print(f"customers={CUSTOMERS} control={campaign.control} holdout_share={share:.4f}")
     print(f"ours_seconds={our_s:.3f} ours_rows_per_s={CUSTOMERS / our_s:.0f}")
     print(f"bulk_seconds={bulk_s:.3f} bulk_rows_per_s={CUSTOMERS / bulk_s:.0f}")
+    print(f"campaign_results_orders={orders} campaign_results_ms={results_ms:.0f}")
     print(f"campaign_prepare_vs_bulk_insert={bulk_s / our_s:.3f}")
 
 
