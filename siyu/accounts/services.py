@@ -16,6 +16,7 @@ from siyu.core.crypto import lookup_hash
 from siyu.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RateLimited
 from siyu.core.ids import public_id
 from siyu.core.permissions import require
+from siyu.core.prepared import PreparedRead
 from siyu.shops.models import Shop
 
 from .models import Address, AgreementAcceptance, ApiToken, OtpChallenge, Shopper, StaffMember
@@ -351,11 +352,20 @@ def token_revoke_shopper(*, shopper: Shopper, token_id: int) -> None:
     ApiToken.objects.filter(pk=token_id, shopper=shopper, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
+def _token_query(*, key_hash: str):
+    return (
+        ApiToken.objects.select_related("staff__user", "shopper", "staff")
+        .filter(key_hash=key_hash, revoked_at__isnull=True)
+        .order_by("pk")[:1]
+    )
+
+
+# Every API request signs in with its token: the query is compiled once (siyu/core/prepared.py).
+_TOKEN_READ = PreparedRead(ApiToken, _token_query, lambda _: ({"key_hash": "stand-in-key"}, {"key": "stand-in-key"}))
+
+
 def token_authenticate(*, key: str) -> ApiToken | None:
     if not key or not key.startswith("sy_") or len(key) > 80:
         return None
-    return (
-        ApiToken.objects.select_related("staff__user", "shopper", "staff")
-        .filter(key_hash=_token_hash(key), revoked_at__isnull=True)
-        .first()
-    )
+    found = _TOKEN_READ.fetch(key=_token_hash(key))
+    return found[0] if found else None

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from siyu.accounts.models import Address, Shopper
+from siyu.accounts.selectors import address_find
 from siyu.catalog.models import ProductStatus, ReturnPolicy, ShippingTemplate, Sku
 from siyu.catalog.shipping import shipping_fee
 from siyu.core.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -304,7 +305,7 @@ def _checkout_ready(
     if pickup_point:
         address = _pickup_point_for(shop=shop, address_id=address_id, pickup_point=pickup_point)
     else:
-        address = Address.objects.filter(shop=shop, shopper=shopper, public_id=str(address_id or "")).first()
+        address = address_find(shop=shop, shopper=shopper, public_id=str(address_id or ""))
     if address is None:
         raise InvalidInput(_("Choose a shipping address."), detail={"address": "not found"})
     if len(str(note or "")) > 200:
