@@ -3,6 +3,7 @@ siyu/storefront/panels.py); with the cache cleared before every test, the first 
 one query per kind to fill them. Budget tests that mean the steady state warm them first."""
 
 from siyu.community.content.flags import content_in_use
+from siyu.community.groups.flags import groups_on
 from siyu.community.reviews.flags import review_flags
 from siyu.community.trials.flags import trial_flags
 from siyu.orders.pickup.flags import pickup_flags
@@ -20,6 +21,7 @@ def promotion_flags_warm(shop_id: int) -> int:
     shop_runs_group_buys(shop_id=shop_id)
     review_flags(shop_id=shop_id)
     pickup_flags(shop_id=shop_id)
-    content_in_use(shop_id=shop_id)
     trial_flags(shop_id=shop_id)
-    return 8
+    content_in_use(shop_id=shop_id)
+    groups_on(shop_id=shop_id)
+    return 9
