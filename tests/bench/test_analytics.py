@@ -20,3 +20,4 @@ def test_analytics_bench(pg_bench_env):  # noqa: F811
     ):
         assert name in out
     assert "2000 orders generated" in out
+    assert "2000 orders: buyer summary rebuilt (500 rows)" in out
