@@ -9,7 +9,7 @@ apps and mail scanners open links to preview them).
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.urls import NoReverseMatch, reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
 from siyu.core import locks
@@ -27,18 +27,30 @@ def unsubscribe_token(customer: Customer) -> str:
     return signing.Signer(salt=_SALT).sign(customer.public_id)
 
 
-def unsubscribe_path(customer: Customer) -> str:
-    token = unsubscribe_token(customer)
-    try:
-        return reverse("storefront:unsubscribe", args=[token])
-    except NoReverseMatch:  # the lead wires the page into siyu/storefront/urls.py
-        return f"/u/{token}/"
+def storefront_url(shop: Shop, name: str, *args) -> str:
+    """The absolute URL of a storefront page of `shop`, as a message must carry it: on the shop's own
+    host when it has one, else under SIYU_PUBLIC_URL (http://localhost:8000 in development), with
+    the shop's /s/<slug> prefix unless it is the default shop (the middleware finds it so). The
+    path is taken without the script prefix of whatever request may be running (a start in the
+    console sends at once in tests), so it never carries another prefix."""
+    path = reverse(f"storefront:{name}", args=args)
+    prefix = get_script_prefix()
+    if prefix != "/" and path.startswith(prefix):
+        path = "/" + path[len(prefix) :]
+    return storefront_base(shop) + path
+
+
+def storefront_base(shop: Shop) -> str:
+    """Where the shop's storefront is reached from outside, without a trailing slash (see
+    storefront_url): https://<its host>, else SIYU_PUBLIC_URL[/s/<slug>]."""
+    if shop.host:
+        return f"https://{shop.host}"
+    base = str(getattr(settings, "SIYU_PUBLIC_URL", "") or "http://localhost:8000").rstrip("/")
+    return base + ("" if shop.is_default else f"/s/{shop.slug}")
 
 
 def unsubscribe_url(shop: Shop, customer: Customer) -> str:
-    """Absolute when the deployment says where it is served (SIYU_PUBLIC_URL, else the shop's host)."""
-    base = getattr(settings, "SIYU_PUBLIC_URL", "") or (f"https://{shop.host}" if shop.host else "")
-    return base.rstrip("/") + unsubscribe_path(customer)
+    return storefront_url(shop, "unsubscribe", unsubscribe_token(customer))
 
 
 def unsubscribe_customer(*, token: str) -> Customer:

@@ -14,10 +14,8 @@ Control recipients are never selected here (their status is "control"), so they 
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, Sum
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,14 +41,14 @@ def _channels():
 
 
 def link_base(shop) -> str:
-    """Where the shop's storefront is reached from outside: its host, else SIYU_PUBLIC_URL."""
-    if shop.host:
-        return f"https://{shop.host}"
-    return str(getattr(settings, "SIYU_PUBLIC_URL", "") or "http://localhost:8000").rstrip("/")
+    """Where the shop's storefront is reached from outside (its host, else SIYU_PUBLIC_URL with the
+    shop's /s/<slug> prefix unless it is the default shop), for a path reversed outside a request."""
+    return _channels().storefront_base(shop)
 
 
 def tracked_link(shop, code: str) -> str:
-    return link_base(shop) + reverse("storefront:campaign_link", args=[code])
+    """The recipient's /go/<code>/ link, where the shop's storefront is reached from outside."""
+    return _channels().storefront_url(shop, "campaign_link", code)
 
 
 def merge(text: str, *, name: str, points: int, link: str) -> str:

@@ -10,7 +10,7 @@ from siyu.accounts.roles import FINANCE, OPERATOR
 from siyu.accounts.services import token_issue
 from siyu.campaigns.channels.api import Message, message_send
 from siyu.campaigns.channels.models import ChannelAddress, ChannelConfig, MessageLog
-from siyu.campaigns.channels.unsubscribe import unsubscribe_path, unsubscribe_token
+from siyu.campaigns.channels.unsubscribe import unsubscribe_token, unsubscribe_url
 from siyu.storefront.views_unsubscribe import unsubscribe
 
 from ...factories import make_staff
@@ -141,7 +141,7 @@ def _page(shop, method: str, token: str):
 
 def test_unsubscribe_page_one_tap(shop, customer):
     token = unsubscribe_token(customer)
-    assert unsubscribe_path(customer).endswith(f"/u/{token}/")
+    assert unsubscribe_url(shop, customer).endswith(f"/u/{token}/")
     opened = _page(shop, "get", token)
     assert opened.status_code == 200 and 'method="post"' in opened.content.decode()
     customer.refresh_from_db()
