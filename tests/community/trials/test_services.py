@@ -351,3 +351,19 @@ def test_other_shop_cannot_see_or_touch_a_trial(trial, other_shop):
     with pytest.raises(NotFound) as err:
         trial_create(actor=other_owner, shop=other_shop, data=trial_data(other_product, sku=trial.sku_id))
     assert "sku" in err.value.detail
+
+
+def test_after_sales_on_a_trial_order_refuses_a_refund_of_nothing(owner, trial):
+    from siyu.payments.aftersales import aftersale_review
+    from tests.orders.helpers import ask
+
+    app = apply_many(trial, 1)[0]
+    selecting(owner, trial)
+    [order] = applications_select(
+        actor=owner, shop=trial.shop, public_id=trial.public_id, application_ids=[app.public_id]
+    )
+    sale = ask(order, order.lines.get(), "refund_only", 1, "quality")
+    assert sale.amount == 0
+    with pytest.raises(Conflict) as err:
+        aftersale_review(actor=owner, shop=trial.shop, public_id=sale.public_id, approve=True)
+    assert err.value.code == "no_payment"  # nothing was paid: a clear 409, never a 500
