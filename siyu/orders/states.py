@@ -146,6 +146,7 @@ ACTOR_WORDS = {
     "wechatpay": _("Payment"),
     "alipay": _("Payment"),
     "manual": _("Payment"),
+    "pickup point": _("Pickup point"),  # a point's keeper wrote off a pickup code
 }
 
 # Notes the services write in plain English, as the people reading the timeline should see them.

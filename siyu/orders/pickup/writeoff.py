@@ -100,7 +100,9 @@ def pickup_verify(
         fields = {"verified_at": now, "verified_by": user, "verified_by_label": label[:60], "verified_via": via}
         if not PickupOrder.objects.filter(pk=entry.pk, verified_at__isnull=True).update(**fields):
             raise _already(PickupOrder.objects.get(pk=entry.pk))  # not reached while the order lock holds
-        _hand_over(order=order, actor=by)
+        # The timeline names the point, not the keeper (a shopper, whom the buyer's own timeline
+        # would call "You"); who it was stays on the pickup row.
+        _hand_over(order=order, actor=by if keeper is None else "pickup point")
     for key, value in fields.items():
         setattr(found, key, value)
     return found

@@ -2,6 +2,7 @@
 
 import pytest
 from django.test import override_settings
+from django.utils import translation
 
 from siyu.core.errors import Conflict, NotFound, PermissionDenied, RateLimited
 from siyu.orders.fulfilment import order_ship
@@ -72,6 +73,12 @@ def test_keeper_verifies_only_their_points_codes(shop, owner, keeper, shopper, p
     entry = pickup_verify(shop=shop, code=paid_pickup.pickup.code, keeper=keeper)
     assert entry.verified_via == "keeper" and entry.verified_by is None
     assert entry.verified_by_label == keeper.masked_phone
+    from siyu.orders.states import timeline_entries
+
+    paid_pickup.refresh_from_db()
+    with translation.override("en"):
+        last = timeline_entries(order=paid_pickup, for_shopper=True)[-1]
+    assert last["who"] == "Pickup point" and last["note"] == "Picked up at the pickup point"
 
 
 def test_other_shops_staff_cannot_verify(shop, other_shop, paid_pickup):
