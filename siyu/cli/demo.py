@@ -128,6 +128,10 @@ def build_demo(
 
             result.promotions = demo_promotions(shop=shop, owner=owner, products=result.products)
             say("promotions")
+            from .demo_journeys import demo_journeys
+
+            demo_journeys(shop=shop, owner=owner)
+            say("journeys")
     return result
 
 
