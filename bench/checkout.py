@@ -14,6 +14,9 @@ Prints orders/s, p50/p99 latency, oversold count and SQL queries per order, and 
     BENCH_CLIENTS=32 BENCH_STOCK=1500 make bench-checkout
     BENCH_SERVERS=granian,gunicorn-sync make bench-checkout    # compare only these ("" for none)
 
+Before the HTTP runs it prints `checkout_cpu_ms=…`: CPU per API checkout in process, split by phase
+(a cProfile run), which is where the README's profile comes from.
+
 The baseline's INSERT columns come from the live Order and OrderLine models (bench/live_schema.py),
 so a migration cannot silently break it. The database (BENCH_DATABASE_NAME) is made and dropped
 here; the web server listens on a free port unless BENCH_PORT is set. tests/bench runs this at a
@@ -418,6 +421,58 @@ def run_minimal(sku, buyers) -> float:
     return report("minimal", *serve_and_run(DEFAULT, minimal_session(sku.pk, buyers), env))
 
 
+PHASES = (  # (label, function, called from): cumulative CPU of that call; the rest is the framework's
+    ("token sign-in", "token_authenticate", ""),
+    ("address, SKU read, prices", "_checkout_ready", ""),
+    ("order INSERT", "save", "order_submit"),
+    ("lines, timeline, outbox, stock", "_order_write_rest", ""),
+    ("response JSON", "_result_to_response", ""),
+)
+
+
+def _phase_seconds(stats: dict, func: str, caller: str) -> float:
+    seconds = 0.0
+    for (_, _, name), (_, _, _, cumulative, callers) in stats.items():
+        if name != func:
+            continue
+        if not caller:
+            seconds += cumulative
+        else:
+            seconds += sum(row[3] for (_, _, who), row in callers.items() if who == caller)
+    return seconds
+
+
+def checkout_profile(sku, buyer, n: int) -> str:
+    """CPU per API checkout in this process (the view's work and the test client's), then where it
+    goes: a cProfile run split into the phases above, scaled to the unprofiled figure."""
+    import cProfile
+    import pstats
+
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    body = json.dumps({"items": [{"sku": sku.pk, "quantity": 1}], "address_id": buyer["address"]})
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {buyer['token']}"}
+
+    def checkout():
+        headers["HTTP_IDEMPOTENCY_KEY"] = secrets.token_hex(8)
+        resp = client.post("/api/v1/storefront/orders", body, content_type="application/json", **headers)
+        assert resp.status_code == 201, resp.content
+
+    started = time.process_time()
+    for _ in range(n):
+        checkout()
+    cpu_ms = (time.process_time() - started) * 1000 / n
+    profile = cProfile.Profile()
+    profile.runcall(lambda: [checkout() for _ in range(n)])
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    total = max(row[3] for row in stats.values())  # the outermost call: everything
+    spent = {label: _phase_seconds(stats, func, caller) for label, func, caller in PHASES}
+    parts = [f"{label} {cpu_ms * seconds / total:.2f}" for label, seconds in spent.items()]
+    parts.append(f"framework and the rest {cpu_ms * (1 - sum(spent.values()) / total):.2f}")
+    return f"checkout_cpu_ms={cpu_ms:.2f} ({n} in-process API checkouts; ms each: " + "; ".join(parts) + ")"
+
+
 def reset(sku) -> None:
     from django.db import connection
 
@@ -440,6 +495,7 @@ def measure() -> str:
 
     inserts = raw_inserts(shop.pk, sku.pk, sku.product_id)  # before timing: a drifted schema stops us here
     qpo = queries_per_order(sku, buyers[0])
+    print(checkout_profile(sku, buyers[0], n=max(5, min(300, STOCK // 4))))
     reset(sku)
     ours, (rush, rush_sold) = run_api(sku, buyers)
     sold = Order.objects.filter(shop=shop).count() - rush_sold

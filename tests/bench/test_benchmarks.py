@@ -76,6 +76,7 @@ def test_checkout_bench(pg_bench_env):
     for line in ("server gunicorn-sync: 40 orders in", "server granian: 40 orders in", "minimal: 40 orders in"):
         assert line in out  # each setup sold the whole stock
     assert "minimal_view_rps=" in out
+    assert "checkout_cpu_ms=" in out and "order INSERT" in out  # the in-process profile ran
 
 
 @needs_postgresql
