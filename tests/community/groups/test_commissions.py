@@ -11,7 +11,7 @@ from siyu.customers.stats import customer_for_shopper
 from siyu.distribution import ledger
 from siyu.distribution.models import Commission, DistributionSettings, LedgerEntry
 from siyu.distribution.promoters import promoter_suspend
-from siyu.referrals.models import ReferralReward
+from siyu.referrals.models import ReferralBinding, ReferralReward
 from tests.distribution.promoter_steps import World, approved_promoter, refund_line
 from tests.factories import make_shopper
 
@@ -30,6 +30,7 @@ def test_leader_is_paid_on_an_attributed_paid_order(shop, leader, buyer, tea, dj
     commission = Commission.objects.get()
     assert (commission.promoter, commission.tier, commission.amount) == (promoter, 1, 2000)
     assert ledger.balances_of(promoter=promoter)["frozen"] == 2000
+    assert not ReferralBinding.objects.exists()  # the leader's code pays commission; it binds no one
 
 
 def test_refund_takes_the_leader_commission_back(shop, owner, leader, buyer, tea, django_capture_on_commit_callbacks):
