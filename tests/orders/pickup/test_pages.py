@@ -160,3 +160,33 @@ def test_keeper_page_verifies_own_point_only(client, shop, owner, keeper, shoppe
     sign_in_shopper(client, shopper)  # not a keeper
     assert client.get(url).status_code == 404
     assert not re.search(r"pickup/verify", client.get(reverse("storefront:my")).content.decode())
+
+
+def test_cart_checkout_with_pickup(client, shop, shopper, point, posted_product):
+    from siyu.orders.checkout import cart_set
+    from siyu.orders.models import CartLine
+
+    sign_in_shopper(client, shopper)
+    cart_set(shop=shop, shopper=shopper, sku_id=posted_product.skus.get().pk, quantity=3)
+    resp = client.post(
+        reverse("storefront:checkout"),
+        {"from_cart": "1", "fulfil": "pickup", "pickup_point": point.public_id, "idempotency_key": "c" * 12},
+    )
+    assert resp.status_code == 302
+    entry = PickupOrder.objects.get(point=point)
+    assert entry.order.lines.get().quantity == 3 and entry.order.shipping_fee == 0
+    assert not CartLine.objects.filter(shopper=shopper).exists()
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_keeper_page_query_count(client, shop, owner, keeper, n, django_assert_num_queries):
+    from siyu.orders.pickup.points import pickup_point_create
+
+    for i in range(n):
+        pickup_point_create(actor=owner, shop=shop, data={**POINT, "name": f"点{i}", "keeper_phone": "13900001111"})
+    sign_in_shopper(client, keeper)
+    url = reverse("storefront:pickup_keeper")
+    client.get(url)  # warm the shop's flags
+    with django_assert_num_queries(3):  # shop, shopper, the keeper's points
+        resp = client.get(url)
+    assert resp.status_code == 200 and "点0" in resp.content.decode()
