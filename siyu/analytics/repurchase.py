@@ -115,25 +115,29 @@ def _order_gaps(shop_id: int, span: DateRange) -> dict[int, int]:
 
 def _product_gaps(shop_id: int, span: DateRange) -> dict[int, dict[int, int]]:
     """As the order gaps, per product: the purchases in the range in order, and for a buyer's first
-    one of a product in the range, their last kept purchase of it before the range (through their
-    orders by the (shop, shopper, paid_at) index)."""
+    one of a product in the range, their last kept purchase of it before the range (one grouped
+    pass over the earlier lines, hashed, rather than a probe per buyer and product)."""
     lines, orders = table(OrderLine), table(Order)
     days = days_between_sql("prev_at", "paid_at")
     start, end = when(span.start), when(span.end)
     rows = fetch(
         f"""SELECT product_id, {days} AS d, COUNT(*) FROM (
-                SELECT product_id, paid_at, COALESCE(
-                    LAG(paid_at) OVER (PARTITION BY shopper_id, product_id ORDER BY paid_at, order_id),
-                    (SELECT MAX(e.paid_at) FROM {orders} e JOIN {lines} el ON el.order_id = e.id
-                     WHERE e.shop_id = %s AND e.shopper_id = bought.shopper_id AND e.paid_at IS NOT NULL
-                       AND e.paid_at < %s AND el.product_id = bought.product_id
-                       AND el.refunded_quantity < el.quantity)) AS prev_at
+                SELECT bought.product_id, bought.paid_at, COALESCE(
+                    LAG(bought.paid_at) OVER (
+                        PARTITION BY bought.shopper_id, bought.product_id ORDER BY bought.paid_at, bought.order_id),
+                    earlier.last_at) AS prev_at
                 FROM (SELECT DISTINCT l.product_id, o.shopper_id, o.paid_at, o.id AS order_id
                       FROM {lines} l JOIN {orders} o ON o.id = l.order_id
                       WHERE l.shop_id = %s AND o.paid_at >= %s AND o.paid_at < %s
-                        AND l.refunded_quantity < l.quantity) bought) g
+                        AND l.refunded_quantity < l.quantity) bought
+                LEFT JOIN (SELECT l.product_id, o.shopper_id, MAX(o.paid_at) AS last_at
+                           FROM {lines} l JOIN {orders} o ON o.id = l.order_id
+                           WHERE l.shop_id = %s AND o.paid_at IS NOT NULL AND o.paid_at < %s
+                             AND l.refunded_quantity < l.quantity
+                           GROUP BY l.product_id, o.shopper_id) earlier
+                       ON earlier.product_id = bought.product_id AND earlier.shopper_id = bought.shopper_id) g
             WHERE prev_at IS NOT NULL GROUP BY 1, 2""",
-        [shop_id, start, shop_id, start, end],
+        [shop_id, start, end, shop_id, start],
     )
     out: dict[int, dict[int, int]] = {}
     for product_id, d, n in rows:
