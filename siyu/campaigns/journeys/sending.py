@@ -18,13 +18,12 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import F, Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from siyu.accounts.models import Shopper
 from siyu.campaigns.channels import api as channels
-from siyu.campaigns.outreach.sending import BACKOFF, FINAL_FAILURES, MAX_ATTEMPTS, RETRY_REASONS, link_base
+from siyu.campaigns.outreach.sending import BACKOFF, FINAL_FAILURES, MAX_ATTEMPTS, RETRY_REASONS
 
 from .models import EnrolmentStatus, Journey, JourneyEnrolment
 
@@ -34,7 +33,8 @@ S = EnrolmentStatus
 
 
 def tracked_link(shop, code: str) -> str:
-    return link_base(shop) + reverse("storefront:journey_link", args=[code])
+    """The enrolment's /j/<code>/ link, where the shop's storefront is reached from outside."""
+    return channels.storefront_url(shop, "journey_link", code)
 
 
 def merge(text: str, *, name: str, shop: str, product: str, link: str) -> str:

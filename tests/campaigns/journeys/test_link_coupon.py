@@ -64,3 +64,21 @@ def test_coupon_to_the_messaged_only_and_counted_as_discount(owner, shop, log_on
     CouponGrant.objects.filter(coupon=coupon, shopper=row.customer.shopper).update(order=order, status=GrantStatus.USED)
     with_coupon = journey_results(journey=j)
     assert with_coupon.discounts == 500 and with_coupon.groups[0].key == "holdout"
+
+
+def test_message_link_is_absolute_for_a_shop_that_is_not_the_default(owner, other_shop, settings):
+    from siyu.accounts.roles import OWNER
+    from siyu.campaigns.channels.models import ChannelConfig, ChannelSettings
+    from siyu.campaigns.journeys.sending import tracked_link
+    from tests.factories import make_staff
+
+    settings.SIYU_PUBLIC_URL = "https://shop.example"
+    ChannelSettings.objects.update_or_create(shop=other_shop, defaults={"quiet_start": 0, "quiet_end": 0})
+    ChannelConfig.objects.update_or_create(shop=other_shop, channel="log", defaults={"enabled": True})
+    link = tracked_link(other_shop, "abc")
+    assert link.startswith("https://shop.example/") and link.endswith("/j/abc/")
+    assert other_shop.is_default or f"/s/{other_shop.slug}/j/abc/" in link
+    lapsed(other_shop, 1)
+    j = journey(make_staff(other_shop, role=OWNER, username="owner2"), other_shop, "winback")
+    journey_run(journey_id=j.pk)
+    assert JourneyEnrolment.objects.get(journey=j).status == "sent"
