@@ -211,6 +211,9 @@ SIYU_SMS_MARKETING_TEMPLATE = env_str("SIYU_SMS_MARKETING_TEMPLATE")
 # Bargain helps allowed per helper and per network address per hour.
 SIYU_BARGAIN_HELPS_PER_SHOPPER_HOUR = env_int("SIYU_BARGAIN_HELPS_PER_SHOPPER_HOUR", 10)
 SIYU_BARGAIN_HELPS_PER_IP_HOUR = env_int("SIYU_BARGAIN_HELPS_PER_IP_HOUR", 30)
+# Pickup write-off: wrong codes a staff member or keeper may type in the window before being refused (429).
+SIYU_PICKUP_WRONG_CODES = env_int("SIYU_PICKUP_WRONG_CODES", 10)
+SIYU_PICKUP_WRONG_WINDOW_SECONDS = env_int("SIYU_PICKUP_WRONG_WINDOW_SECONDS", 600)
 SIYU_SMS_BACKEND = env_str("SIYU_SMS_BACKEND", "siyu.accounts.sms.LogSmsBackend")
 # The log backend writes sign-in codes to the log: `check --deploy` refuses it unless this says so.
 SIYU_ALLOW_LOG_SMS = env_bool("SIYU_ALLOW_LOG_SMS", False)

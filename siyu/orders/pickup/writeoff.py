@@ -35,8 +35,8 @@ HANDOVER = (S.PAID, S.PARTIALLY_SHIPPED, S.SHIPPED, S.COMPLETED)
 
 def _limits() -> tuple[int, int]:
     return (
-        int(getattr(settings, "SIYU_PICKUP_WRONG_CODES", 10)),
-        int(getattr(settings, "SIYU_PICKUP_WRONG_WINDOW_SECONDS", 600)),
+        settings.SIYU_PICKUP_WRONG_CODES,
+        settings.SIYU_PICKUP_WRONG_WINDOW_SECONDS,
     )
 
 
