@@ -23,6 +23,7 @@ here; the web server listens on a free port unless BENCH_PORT is set. tests/benc
 smoke size in `make test`.
 """
 
+import functools
 import http.client
 import json
 import os
@@ -232,6 +233,30 @@ def http_session(sku_id: int, buyers: list[dict]):
     return factory
 
 
+def warm_up(sku_id: int, buyers: list[dict], per_client: int = 5) -> None:
+    """Price the basket a few times from every client before timing: each web worker opens its
+    database connection, compiles its prepared reads and fills its caches, as a long-running server
+    has (the first requests of a cold worker otherwise land in the figures as multi-second p99s)."""
+
+    def client(idx):
+        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+        buyer = buyers[idx % len(buyers)]
+        headers = {"Authorization": f"Bearer {buyer['token']}", "Content-Type": "application/json"}
+        body = json.dumps({"items": [{"sku": sku_id, "quantity": 1}], "address_id": buyer["address"]})
+        for _ in range(per_client):
+            conn.request("POST", "/api/v1/storefront/checkout/quote", body, headers)
+            resp = conn.getresponse()
+            resp.read()
+            if resp.status != 200:
+                raise RuntimeError(f"warm-up quote answered {resp.status}")
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def raw_session(inserts, sku_id: int, buyers: list[dict]):
     import psycopg
 
@@ -352,12 +377,16 @@ def run_api(sku, buyers) -> tuple[tuple[float, list[float], int], tuple[list[flo
         server = start_server(log)
         try:
             wait_port(PORT, server)
+            warm_up(sku.pk, buyers)
             steady = run_clients(CLIENTS, ATTEMPTS, http_session(sku.pk, buyers))
             from siyu.catalog.models import Sku
+            from siyu.core.soldout import soldout_clear
 
             Sku.objects.filter(pk=sku.pk).update(stock=RUSH_STOCK)
-            # A restock through the back door: the server's sold-out mark must go too. Redis is
-            # not used by the bench, so the mark lives in each worker and expires on its own.
+            # A restock through the back door: the server's sold-out mark must go too. With
+            # REDIS_URL it is shared and cleared here; without, it lives in each worker and
+            # expires on its own.
+            soldout_clear(sku_ids=[sku.pk])
             time.sleep(6)
             return steady, run_rush(sku.pk, buyers)
         except BaseException:
@@ -368,14 +397,17 @@ def run_api(sku, buyers) -> tuple[tuple[float, list[float], int], tuple[list[flo
             stop_group(server)
 
 
-def serve_and_run(setup: Setup, session_factory, env: dict[str, str] | None = None):
-    """Start a server, run the steady clients against it, stop it whatever happens."""
+def serve_and_run(setup: Setup, session_factory, env: dict[str, str] | None = None, warm=None):
+    """Start a server, warm it (`warm()`, if given), run the steady clients against it, stop it
+    whatever happens."""
     import tempfile
 
     with tempfile.TemporaryFile("w+") as log:
         server = start_server(log, setup, env)
         try:
             wait_port(PORT, server)
+            if warm is not None:
+                warm()
             return run_clients(CLIENTS, ATTEMPTS, session_factory)
         except BaseException:
             log.seek(0)
@@ -389,7 +421,8 @@ def compare_servers(sku, buyers) -> None:
     """The API checkout under each setup in COMPARE, one after the other on a fresh stock."""
     for name in COMPARE:
         reset(sku)
-        report(f"server {name}", *serve_and_run(SETUPS[name], http_session(sku.pk, buyers)))
+        warm = functools.partial(warm_up, sku.pk, buyers)
+        report(f"server {name}", *serve_and_run(SETUPS[name], http_session(sku.pk, buyers), warm=warm))
 
 
 def minimal_session(sku_id: int, buyers: list[dict]):
@@ -477,10 +510,12 @@ def reset(sku) -> None:
     from django.db import connection
 
     from siyu.catalog.models import Sku
+    from siyu.core.soldout import soldout_clear
     from siyu.orders.models import Order
 
     Order.objects.all().delete()
     Sku.objects.filter(pk=sku.pk).update(stock=STOCK)
+    soldout_clear(sku_ids=[sku.pk])  # a shared cache (REDIS_URL) keeps the mark across servers
     connection.close()
 
 
