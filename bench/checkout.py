@@ -233,7 +233,7 @@ def http_session(sku_id: int, buyers: list[dict]):
     return factory
 
 
-def warm_up(sku_id: int, buyers: list[dict], per_client: int = 5) -> None:
+def warm_up(sku_id: int, buyers: list[dict], per_client: int = 5, extra: dict | None = None) -> None:
     """Price the basket a few times from every client before timing: each web worker opens its
     database connection, compiles its prepared reads and fills its caches, as a long-running server
     has (the first requests of a cold worker otherwise land in the figures as multi-second p99s)."""
@@ -242,7 +242,7 @@ def warm_up(sku_id: int, buyers: list[dict], per_client: int = 5) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
         buyer = buyers[idx % len(buyers)]
         headers = {"Authorization": f"Bearer {buyer['token']}", "Content-Type": "application/json"}
-        body = json.dumps({"items": [{"sku": sku_id, "quantity": 1}], "address_id": buyer["address"]})
+        body = json.dumps({"items": [{"sku": sku_id, "quantity": 1}], "address_id": buyer["address"], **(extra or {})})
         for _ in range(per_client):
             conn.request("POST", "/api/v1/storefront/checkout/quote", body, headers)
             resp = conn.getresponse()

@@ -237,6 +237,7 @@ def run_api(item, buyers, plan):
         server = base.start_server(log)
         try:
             base.wait_port(base.PORT, server)
+            base.warm_up(item.sku_id, buyers, extra={"promotion": f"flash_sale:{item.public_id}"})
             return run_attempts(plan, http_factory(item, buyers))
         except BaseException:
             log.seek(0)
