@@ -59,7 +59,7 @@ class PickupConsolePointOut(PickupPointOut):
 
 class PickupPointIn(In):
     name: str = Field(min_length=1, max_length=40, pattern=NAME_PATTERN)
-    phone: str = Field("", max_length=20)
+    phone: str = Field("", max_length=20, pattern="^([0-9+][0-9-]{4,19})?$", description="A mobile or landline.")
     province: str = Field(min_length=1, max_length=20, pattern=NAME_PATTERN)
     city: str = Field(min_length=1, max_length=30, pattern=NAME_PATTERN)
     district: str = Field(min_length=1, max_length=30, pattern=NAME_PATTERN)
@@ -68,7 +68,9 @@ class PickupPointIn(In):
     open_days: list[Annotated[int, Field(ge=0, le=6)]] = Field(default_factory=list, max_length=7)
     opens_at: time | None = None
     closes_at: time | None = None
-    keeper_phone: str = Field("", max_length=20, description="A shopper's mobile number: the point's keeper.")
+    keeper_phone: str = Field(
+        "", pattern="^(1[3-9][0-9]{9})?$", description="A shopper's mobile number: the point's keeper ('' for none)."
+    )
     active: bool = True
 
 

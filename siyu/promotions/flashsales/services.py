@@ -119,7 +119,8 @@ def _clean_item(*, sku: Sku, flash_price, flash_stock, per_customer_limit) -> di
     except (TypeError, ValueError):
         raise InvalidInput(detail={"item": "price, stock and limit are whole numbers"}) from None
     if not 1 <= flash_price <= sku.price:
-        raise InvalidInput(
+        # 409: the bound is the SKU's current price, not something the request alone can get wrong.
+        raise Conflict(
             _("The flash price must be above zero and not above the SKU's price."),
             code="flash_price_too_high",
             detail={"flash_price": f"1 to {sku.price}"},

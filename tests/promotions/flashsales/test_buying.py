@@ -204,7 +204,7 @@ def test_the_price_floor_applies_to_the_flash_price(shop, shopper, address, owne
 
 
 def test_a_flash_price_above_the_sku_price_is_refused(owner, shop, phone):
-    with pytest.raises(InvalidInput) as exc:
+    with pytest.raises(Conflict) as exc:
         make_flash(owner, shop, phone, flash_price=1991, schedule=False)
     assert exc.value.code == "flash_price_too_high"
 

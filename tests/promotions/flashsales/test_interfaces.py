@@ -55,7 +55,7 @@ def test_console_api_sets_up_schedules_and_ends_a_session(client, shop, owner, s
     resp = client.post(
         f"{API}/console/flash-sales/{sid}/items", too_high, content_type="application/json", **_bearer(staff_key)
     )
-    assert resp.status_code == 400 and resp.json()["code"] == "flash_price_too_high"
+    assert resp.status_code == 409 and resp.json()["code"] == "flash_price_too_high"
     good = {"sku_id": sku.pk, "flash_price": 990, "flash_stock": 3, "per_customer_limit": 1}
     resp = client.post(
         f"{API}/console/flash-sales/{sid}/items", good, content_type="application/json", **_bearer(staff_key)
@@ -183,7 +183,8 @@ def test_console_creates_a_session_and_refuses_a_bad_item(client, shop, owner, p
         f"/console/flash-sales/{session.public_id}/",
         {"sku": sku.pk, "flash_price": "99.99", "flash_stock": 2, "per_customer_limit": 1},
     )
-    assert resp.status_code == 400  # above the SKU's ¥19.90
+    assert resp.status_code == 409  # above the SKU's ¥19.90: the form again, with the reason
+    assert "秒杀价" in resp.content.decode() or "flash price" in resp.content.decode().lower()
     resp = client.post(
         f"/console/flash-sales/{session.public_id}/",
         {"sku": sku.pk, "flash_price": "9.90", "flash_stock": 2, "per_customer_limit": 1},
