@@ -4,7 +4,6 @@ tracked link. Reading needs promotions.view, changing promotions.manage. Locks: 
 Enrolling and sending run in the worker (siyu/campaigns/journeys/tasks.py).
 """
 
-import string
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from siyu.campaigns.outreach.services import CHANNELS
+from siyu.campaigns.outreach.services import CHANNELS, int_field, text_check
 from siyu.campaigns.outreach.tracking import target_path
 from siyu.catalog.models import Product
 from siyu.core import locks
@@ -35,33 +34,6 @@ MAX_HOLDOUT_BP = 5000
 MAX_DELAY_HOURS = 24 * 90
 
 
-def text_check(text: str) -> str | None:
-    """Why a variant's text cannot be merged, or None. {name} {shop} {product} {link}; {{ }} for braces."""
-    try:
-        parts = list(string.Formatter().parse(text))
-    except ValueError:
-        return "unbalanced { or }"
-    for _literal, field, spec, conversion in parts:
-        if field is None:
-            continue
-        if field not in MERGE_FIELDS or spec or conversion:
-            return f"unknown merge field {{{field}}}: use {{name}}, {{shop}}, {{product}} or {{link}}"
-    return None
-
-
-def _int(data: dict, name: str, *, low: int, high: int, default: int) -> int:
-    value = data.get(name, default)
-    if value in (None, ""):
-        return default
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise InvalidInput(detail={name: "a whole number"}) from None
-    if isinstance(value, bool) or not low <= number <= high:
-        raise InvalidInput(detail={name: f"between {low} and {high}"})
-    return number
-
-
 def _variants(data: dict) -> list[dict]:
     raw = data.get("variants")
     if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_VARIANTS:
@@ -73,7 +45,7 @@ def _variants(data: dict) -> list[dict]:
         subject = str(item.get("subject") or "").strip()
         if not 1 <= len(text) <= 500 or len(subject) > 80:
             raise InvalidInput(detail={f"variants.{i}.text": "1 to 500 characters (subject at most 80)"})
-        problem = text_check(text)
+        problem = text_check(text, MERGE_FIELDS)
         if problem:
             raise InvalidInput(detail={f"variants.{i}.text": problem})
         cleaned.append({"text": text, "subject": subject})
@@ -129,13 +101,13 @@ def journey_data_clean(*, shop: Shop, data: dict, kind: str | None = None) -> di
         "name": name,
         "kind": kind,
         "channel": channel,
-        "delay_hours": _int(data, "delay_hours", low=0, high=MAX_DELAY_HOURS, default=0),
-        "holdout_bp": _int(data, "holdout_bp", low=0, high=MAX_HOLDOUT_BP, default=1000),
+        "delay_hours": int_field(data, "delay_hours", low=0, high=MAX_DELAY_HOURS, default=0),
+        "holdout_bp": int_field(data, "holdout_bp", low=0, high=MAX_HOLDOUT_BP, default=1000),
         "target": target,
         "target_ref": target_ref,
         "coupon": coupon,
-        "attribution_days": _int(data, "attribution_days", low=1, high=60, default=7),
-        "margin_bp": _int(data, "margin_bp", low=0, high=10000, default=3000),
+        "attribution_days": int_field(data, "attribution_days", low=1, high=60, default=7),
+        "margin_bp": int_field(data, "margin_bp", low=0, high=10000, default=3000),
         "variants": _variants(data),
     }
 

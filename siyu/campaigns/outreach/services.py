@@ -34,8 +34,9 @@ MAX_VARIANTS = 4
 MAX_HOLDOUT_BP = 5000
 
 
-def text_check(text: str) -> str | None:
-    """Why a variant's text cannot be merged, or None. Only {name} {points} {link}; {{ }} for braces."""
+def text_check(text: str, fields: frozenset[str] = MERGE_FIELDS) -> str | None:
+    """Why a variant's text cannot be merged, or None. Only the merge `fields` (a campaign's:
+    {name} {points} {link}); {{ }} for braces."""
     try:
         parts = list(string.Formatter().parse(text))
     except ValueError:
@@ -43,12 +44,13 @@ def text_check(text: str) -> str | None:
     for _literal, field, spec, conversion in parts:
         if field is None:
             continue
-        if field not in MERGE_FIELDS or spec or conversion:
-            return f"unknown merge field {{{field}}}: use {{name}}, {{points}} or {{link}}"
+        if field not in fields or spec or conversion:
+            named = [f"{{{name}}}" for name in sorted(fields, key=lambda f: (f == "link", f))]
+            return f"unknown merge field {{{field}}}: use {', '.join(named[:-1])} or {named[-1]}"
     return None
 
 
-def _int(data: dict, name: str, *, low: int, high: int, default: int) -> int:
+def int_field(data: dict, name: str, *, low: int, high: int, default: int) -> int:
     value = data.get(name, default)
     if value in (None, ""):
         return default
@@ -115,12 +117,12 @@ def campaign_data_clean(*, shop: Shop, data: dict) -> dict:
         "channel": channel,
         "segment": segment,
         "segment_name": segment.name,
-        "holdout_bp": _int(data, "holdout_bp", low=0, high=MAX_HOLDOUT_BP, default=1000),
+        "holdout_bp": int_field(data, "holdout_bp", low=0, high=MAX_HOLDOUT_BP, default=1000),
         "target": target,
         "target_ref": target_ref,
         "coupon": coupon,
-        "attribution_days": _int(data, "attribution_days", low=1, high=60, default=7),
-        "margin_bp": _int(data, "margin_bp", low=0, high=10000, default=3000),
+        "attribution_days": int_field(data, "attribution_days", low=1, high=60, default=7),
+        "margin_bp": int_field(data, "margin_bp", low=0, high=10000, default=3000),
         "scheduled_at": _when(data.get("scheduled_at")),
         "variants": _variants(data),
     }
