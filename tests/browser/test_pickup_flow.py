@@ -57,7 +57,7 @@ def test_choose_pickup_and_see_the_code(live_server, pickup_shop, phone_page, sc
     page.wait_for_url("**/checkout/**")
     assert page.locator("#place-order").is_disabled()  # no address yet
     page.locator("input[name=fulfil][value=pickup]").check()
-    page.wait_for_selector(f"input[name=pickup_point][value={point.public_id}]:checked")
+    page.wait_for_selector(f"input[name=pickup_point][value='{point.public_id}']:checked")
     assert "西湖团长点" in page.locator("#fulfil-choice").inner_text()
     assert page.locator("#postage-line span").last.inner_text() == "¥0.00"
     assert page.locator("#grand-total").inner_text() == "¥30.00"
