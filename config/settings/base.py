@@ -122,6 +122,10 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The hottest statements (checkout's reads and writes, API sign-in) run as server-side prepared
+# statements on PostgreSQL (siyu.core.prepared.execute). Set to false behind a pooler in
+# transaction mode that does not keep prepared statements per client (PgBouncer before 1.21).
+SIYU_DB_PREPARED_STATEMENTS = env_bool("SIYU_DB_PREPARED_STATEMENTS", True)
 # Read replicas (PostgreSQL streaming standbys of DATABASE_URL), comma-separated. List pages,
 # analytics, exports and the worker's reports read from them (siyu.core.db_router.replica_reads);
 # a caller who wrote stays on the primary for SIYU_REPLICA_STICKY_SECONDS. Never migrated.

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import OutboxEvent
+from .prepared import insert_new
 
 logger = logging.getLogger("siyu.events")
 _handlers: dict[str, list[Callable[[OutboxEvent], None]]] = defaultdict(list)
@@ -73,7 +74,7 @@ def subscribe(topic: str, *, in_transaction: bool = False):
 def event_record(*, topic: str, shop_id: int | None, payload: dict) -> OutboxEvent:
     if topic not in TOPICS:
         raise ValueError(f"unknown topic {topic}")
-    event = OutboxEvent.objects.create(topic=topic, shop_id=shop_id, payload=payload)
+    (event,) = insert_new([OutboxEvent(topic=topic, shop_id=shop_id, payload=payload)])
     for handler in _sync_handlers.get(topic, []):
         handler(event)
     transaction.on_commit(lambda: _enqueue(event.pk))

@@ -21,6 +21,7 @@ from siyu.catalog.shipping import shipping_fee
 from siyu.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from siyu.core.events import event_record
 from siyu.core.ids import public_id
+from siyu.core.prepared import execute, insert_new
 from siyu.core.soldout import soldout_any, soldout_mark
 from siyu.shops.models import Shop
 
@@ -267,7 +268,7 @@ def order_submit(
     )
     try:
         with transaction.atomic():
-            order.save(force_insert=True)
+            insert_new([order])
             placed = _order_write_rest(order=order, quote=quote, shopper=shopper, from_cart=from_cart)
             if isinstance(address, PickupPoint):
                 pickup_order_record(order=order, point=address)
@@ -390,7 +391,7 @@ def _order_write_rest(*, order: Order, quote: Quote, shopper: Shopper, from_cart
     """The order's lines, timeline row and `order.placed` event, then the stock: inside the order's
     transaction. Any refusal (stock, a subscriber's check) rolls the whole order back."""
     shop = order.shop
-    lines = OrderLine.objects.bulk_create(
+    lines = insert_new(
         [
             OrderLine(
                 order=order,
@@ -451,10 +452,8 @@ def _stock_take(*, sku_id: int, quantity: int) -> int | None:
     """One conditional decrement; the stock left, or None if there was not enough. Raw SQL for
     its RETURNING (the ORM's update() cannot say what is left), which tells us the SKU sold out
     without another read."""
-    with connection.cursor() as cursor:
-        cursor.execute(_STOCK_TAKE, [quantity, sku_id, quantity])
-        row = cursor.fetchone()
-    return None if row is None else int(row[0])
+    rows = execute(connection, _STOCK_TAKE, [quantity, sku_id, quantity])
+    return int(rows[0][0]) if rows else None
 
 
 def _order_only(submit: Callable[P, Submitted]) -> Callable[P, Order]:

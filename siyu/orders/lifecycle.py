@@ -18,6 +18,7 @@ from siyu.catalog.models import Sku
 from siyu.core import locks
 from siyu.core.errors import Conflict, NotFound
 from siyu.core.events import event_record
+from siyu.core.prepared import insert_new
 from siyu.core.soldout import soldout_clear_on_commit
 
 from .models import Order, OrderStatus, OrderTimeline
@@ -49,16 +50,21 @@ def timeline_add(
 ):
     """One timeline row. `action` and system notes are codes; `states.timeline_entries` words them."""
     user, label = actor_label(actor)
-    return OrderTimeline.objects.create(
-        order=order,
-        actor=user,
-        actor_label=label[:60],
-        action=action,
-        note=str(note)[:300],
-        from_status=from_status,
-        to_status=to_status,
-        data=data or {},
+    (row,) = insert_new(
+        [
+            OrderTimeline(
+                order=order,
+                actor=user,
+                actor_label=label[:60],
+                action=action,
+                note=str(note)[:300],
+                from_status=from_status,
+                to_status=to_status,
+                data=data or {},
+            )
+        ]
     )
+    return row
 
 
 def order_lock(*, order_id: int) -> Order:

@@ -45,3 +45,119 @@ def test_the_token_read_is_the_orm_query_and_signs_in_the_right_holder(shop, own
     assert staff_token.staff == owner and staff_token.staff.user == owner.user and staff_token.shopper is None
     assert token_authenticate(key=shopper_key).shopper == shopper
     assert token_authenticate(key="sy_" + "x" * 40) is None
+
+
+# --- prepared INSERTs and server-side prepared statements ------------------------------------
+
+
+@pytest.fixture
+def order(shop, shopper, address, product):
+    from siyu.orders.checkout import order_place
+
+    sku = product.skus.first()
+    return order_place(
+        shop=shop,
+        shopper=shopper,
+        items=[{"sku": sku.pk, "quantity": 1}],
+        address_id=address.public_id,
+        idempotency_key="prepared-1",
+    )
+
+
+def _row(obj, *skip: str) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields if f.attname not in skip}
+
+
+def test_insert_new_writes_the_row_save_would_write(django_assert_num_queries):
+    from siyu.core.models import OutboxEvent
+    from siyu.core.prepared import insert_new
+
+    payload = {"order": 7, "names": ["甲", "b"], "nested": {"x": None}}
+    by_save = OutboxEvent(topic="order.placed", shop_id=3, payload=payload)
+    by_save.save(force_insert=True)
+    for _ in range(3):  # compiled on the first, reused after
+        with django_assert_num_queries(1):
+            (ours,) = insert_new([OutboxEvent(topic="order.placed", shop_id=3, payload=payload)])
+        assert ours.pk is not None and ours.pk > by_save.pk
+        assert ours._state.adding is False and ours._state.db == "default"
+        assert ours.created_at is not None  # auto_now_add filled, as save() fills it
+        stored = OutboxEvent.objects.get(pk=ours.pk)
+        assert _row(stored, "id", "created_at") == _row(OutboxEvent.objects.get(pk=by_save.pk), "id", "created_at")
+        assert stored.created_at == ours.created_at
+
+
+def test_insert_new_of_several_rows_is_one_statement_with_every_key_in_order(order, django_assert_num_queries):
+    from siyu.core.prepared import insert_new
+    from siyu.orders.models import OrderTimeline
+
+    rows = [OrderTimeline(order=order, actor_label=f"a{i}", action="note", data={"i": i}) for i in range(3)]
+    with django_assert_num_queries(1):
+        made = insert_new(rows)
+    assert made is rows and all(r.pk for r in rows)
+    assert [r.pk for r in rows] == sorted(r.pk for r in rows)
+    assert {r.pk: r.data for r in OrderTimeline.objects.filter(pk__in=[r.pk for r in rows])} == {
+        r.pk: {"i": i} for i, r in enumerate(rows)
+    }
+    assert insert_new([]) == []
+
+
+def test_insert_new_takes_django_s_own_path_where_a_shortcut_would_differ(order):
+    from django.db.models import Value
+    from django.db.models.functions import Upper
+    from django.db.models.signals import pre_save
+
+    from siyu.core.prepared import insert_new
+    from siyu.orders.models import OrderTimeline
+
+    seen = []
+
+    def listener(sender, instance, **kwargs):
+        seen.append(instance.actor_label)
+
+    pre_save.connect(listener, sender=OrderTimeline)
+    try:
+        insert_new([OrderTimeline(order=order, actor_label="signalled", action="note")])
+    finally:
+        pre_save.disconnect(listener, sender=OrderTimeline)
+    assert seen == ["signalled"]  # the save signal was sent
+    # An expression first (nothing compiled for one timeline row in this thread yet), then plain rows:
+    # the expression's SQL must not become the statement plain rows run.
+    from siyu.core import prepared
+
+    prepared._inserts.cache = {}
+    (expr,) = insert_new([OrderTimeline(order=order, actor_label=Upper(Value("expr")), action="note")])
+    (plain,) = insert_new([OrderTimeline(order=order, actor_label="plain", action="note")])
+    assert OrderTimeline.objects.get(pk=expr.pk).actor_label == "EXPR"
+    assert OrderTimeline.objects.get(pk=plain.pk).actor_label == "plain"
+    unsaved = OrderTimeline(order=order, actor_label="x", action="note")
+    unsaved.order = type(order)(shop=order.shop)  # an unsaved related object is refused, as by save()
+    with pytest.raises(ValueError):
+        insert_new([unsaved])
+
+
+def _prepared_statements() -> list[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_on_postgresql_hot_statements_are_prepared_once_per_connection(postgres_only, order, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from siyu.core.prepared import execute, insert_new
+    from siyu.orders.models import OrderTimeline
+
+    insert_new([OrderTimeline(order=order, actor_label="p", action="note")])
+    with CaptureQueriesContext(connection) as logged:
+        assert execute(connection, "SELECT %s::int + 1", [41]) == [(42,)]
+    assert logged.captured_queries[0]["sql"] == "SELECT 41::int + 1"  # the query log shows the values
+    assert execute(connection, "SELECT %s::int + 1", [1]) == [(2,)]
+    statements = _prepared_statements()
+    assert sum('INSERT INTO "orders_ordertimeline"' in s for s in statements) == 1
+    assert sum("SELECT $1::int + 1" in s for s in statements) == 1
+    settings.SIYU_DB_PREPARED_STATEMENTS = False
+    assert execute(connection, "SELECT %s::int + 2", [1]) == [(3,)]
+    assert not any("+ 2" in s for s in _prepared_statements())

@@ -32,6 +32,7 @@ from siyu.catalog.models import Sku
 from siyu.core import locks
 from siyu.core.errors import Conflict, InvalidInput
 from siyu.core.events import event_order_id
+from siyu.core.prepared import execute, insert_new
 from siyu.core.soldout import soldout_clear_on_commit
 from siyu.orders.models import OrderLine
 from siyu.orders.pricing import LinePrice, PricingLine
@@ -156,9 +157,8 @@ _FLASH_TAKE = (
 
 
 def _execute_one(sql: str, params: list) -> tuple | None:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
+    rows = execute(connection, sql, params)
+    return rows[0] if rows else None
 
 
 def flash_take_on_place(event) -> None:
@@ -188,8 +188,12 @@ def flash_take_on_place(event) -> None:
             code="flash_sale_limit",
             detail={"limit": item["per_customer_limit"]},
         )
-    FlashOrder.objects.create(
-        shop_id=event.shop_id, order_id=order_id, item_id=item["id"], shopper_id=shopper_id, quantity=quantity
+    insert_new(
+        [
+            FlashOrder(
+                shop_id=event.shop_id, order_id=order_id, item_id=item["id"], shopper_id=shopper_id, quantity=quantity
+            )
+        ]
     )
     # The hot row last, so its lock is held only from here to the commit.
     locks.note_update(rank=locks.STOCK, table=FlashItem._meta.db_table, pks=[item["id"]])
