@@ -457,7 +457,7 @@ def run_minimal(sku, buyers) -> float:
 PHASES = (  # (label, function, called from): cumulative CPU of that call; the rest is the framework's
     ("token sign-in", "token_authenticate", ""),
     ("address, SKU read, prices", "_checkout_ready", ""),
-    ("order INSERT", "save", "order_submit"),
+    ("order INSERT", "insert_new", "order_submit"),
     ("lines, timeline, outbox, stock", "_order_write_rest", ""),
     ("response JSON", "_result_to_response", ""),
 )
