@@ -52,16 +52,9 @@ def test_the_token_read_is_the_orm_query_and_signs_in_the_right_holder(shop, own
 
 @pytest.fixture
 def order(shop, shopper, address, product):
-    from siyu.orders.checkout import order_place
+    from ..orders.helpers import place
 
-    sku = product.skus.first()
-    return order_place(
-        shop=shop,
-        shopper=shopper,
-        items=[{"sku": sku.pk, "quantity": 1}],
-        address_id=address.public_id,
-        idempotency_key="prepared-1",
-    )
+    return place(shop, shopper, address, product)
 
 
 def _row(obj, *skip: str) -> dict:
