@@ -154,3 +154,14 @@ def test_on_postgresql_hot_statements_are_prepared_once_per_connection(postgres_
     settings.SIYU_DB_PREPARED_STATEMENTS = False
     assert execute(connection, "SELECT %s::int + 2", [1]) == [(3,)]
     assert not any("+ 2" in s for s in _prepared_statements())
+
+
+def test_the_idempotency_key_read_is_the_orm_query_and_finds_only_that_key(order, shop, shopper):
+    from siyu.orders import checkout
+
+    expected = checkout._made_with_query(shop_id=shop.pk, shopper_id=shopper.pk, key=order.idempotency_key).query
+    sql, params = checkout._MADE_WITH.sql_with_params(shop=shop.pk, shopper=shopper.pk, key=order.idempotency_key)
+    assert (sql, params) == (expected.sql_with_params()[0], list(expected.sql_with_params()[1]))
+    assert checkout._made_with(shop=shop, shopper=shopper, idempotency_key=order.idempotency_key) == order
+    assert checkout._made_with(shop=shop, shopper=make_shopper(), idempotency_key=order.idempotency_key) is None
+    assert checkout._made_with(shop=shop, shopper=shopper, idempotency_key="another-key-1") is None
