@@ -66,12 +66,15 @@ def _compile(queryset: QuerySet, stand_ins: dict[str, Any], db: str) -> _Compile
         name = next((n for n, v in wanted if _is(param, v)), None)
         slots.append((name, None) if name is not None else (_CONST, param))
     select, klass_info = compiler.select, compiler.klass_info
+    converters = compiler.get_converters([s[0] for s in select[: compiler.col_count]])
+    if klass_info is None:  # values_list(): rows, not instances (see `rows`)
+        return _Compiled(sql, slots, compiler, converters, [], slice(0), [], {})
     start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
     return _Compiled(
         sql=sql,
         slots=slots,
         compiler=compiler,
-        converters=compiler.get_converters([s[0] for s in select[: compiler.col_count]]),
+        converters=converters,
         init_list=[f[0].target.attname for f in select[start:end]],
         fields=slice(start, end),
         populators=get_related_populators(klass_info, select, db),  # type: ignore[call-arg]  # stubs: newer Django
@@ -182,6 +185,14 @@ class PreparedRead:
         """The SQL and parameters `fetch` runs for these values."""
         _, compiled, params = self._statement(shape, values)
         return compiled.sql, params
+
+    def rows(self, *, shape: Hashable = None, **values: Any) -> list[tuple]:
+        """For a builder that ends in values_list(): its rows, converted as Django converts them."""
+        db, compiled, params = self._statement(shape, values)
+        rows: Iterable = execute(connections[db], compiled.sql, params)
+        if compiled.converters:
+            rows = compiled.compiler.apply_converters(rows, compiled.converters)
+        return [tuple(row) for row in rows]
 
     def fetch(self, *, shape: Hashable = None, **values: Any) -> list[Any]:
         db, compiled, params = self._statement(shape, values)

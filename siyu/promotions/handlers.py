@@ -8,6 +8,7 @@ without promotions costs nothing: the event's payload says so before any query.
 from collections import defaultdict
 
 from siyu.core.events import event_order_id, subscribe
+from siyu.core.prepared import PreparedRead
 from siyu.orders.models import Order, OrderLine
 
 from .models import PromotionUse
@@ -18,6 +19,20 @@ def _split(name: str) -> tuple[str, str]:
     return kind[:30], ref[:40]
 
 
+def _promoted_lines_query(*, order_id: int):
+    return (
+        OrderLine.objects.filter(order_id=order_id)
+        .exclude(promotion="")
+        .values_list("promotion", "list_price", "unit_price", "quantity")
+    )
+
+
+# Read in every promotion order's transaction: compiled once (siyu/core/prepared.py).
+_PROMOTED_LINES = PreparedRead(
+    OrderLine, _promoted_lines_query, lambda _: ({"order_id": -7_301_201}, {"order": -7_301_201})
+)
+
+
 @subscribe("order.placed", in_transaction=True)
 def uses_on_place(event) -> None:
     named = [p for p in event.payload.get("promotions") or [] if ":" in str(p)]
@@ -25,11 +40,8 @@ def uses_on_place(event) -> None:
         return
     order_id = event_order_id(event)
     discount: dict[tuple[str, str], int] = defaultdict(int)
-    line_rows = OrderLine.objects.filter(order_id=order_id).exclude(promotion="")
     line_names = set()
-    for promotion, list_price, unit_price, quantity in line_rows.values_list(
-        "promotion", "list_price", "unit_price", "quantity"
-    ):
+    for promotion, list_price, unit_price, quantity in _PROMOTED_LINES.rows(order=order_id):
         line_names.add(promotion)
         discount[_split(promotion)] += max(0, list_price - unit_price) * quantity
     if any(name not in line_names for name in named):

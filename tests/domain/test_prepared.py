@@ -165,3 +165,26 @@ def test_the_idempotency_key_read_is_the_orm_query_and_finds_only_that_key(order
     assert checkout._made_with(shop=shop, shopper=shopper, idempotency_key=order.idempotency_key) == order
     assert checkout._made_with(shop=shop, shopper=make_shopper(), idempotency_key=order.idempotency_key) is None
     assert checkout._made_with(shop=shop, shopper=shopper, idempotency_key="another-key-1") is None
+
+
+def _same_as_orm(prepared, queryset, **values) -> None:
+    sql, params = prepared.sql_with_params(**values)
+    assert (sql, params) == (queryset.query.sql_with_params()[0], list(queryset.query.sql_with_params()[1]))
+    assert prepared.rows(**values) == list(queryset)  # rows as values_list() gives them
+
+
+def test_the_promotion_and_flash_sale_reads_are_the_orm_queries_for_the_real_values(order, shop):
+    from siyu.orders.models import OrderLine
+    from siyu.promotions import handlers
+    from siyu.promotions.flashsales import buying
+
+    OrderLine.objects.filter(order=order).update(promotion="flash_sale:abc", stock_held=True, list_price=1200)
+    lines = handlers._promoted_lines_query(order_id=order.pk)
+    _same_as_orm(handlers._PROMOTED_LINES, lines, order=order.pk)
+    assert handlers._PROMOTED_LINES.rows(order=order.pk) == [("flash_sale:abc", 1200, order.lines.get().unit_price, 1)]
+    held = buying._held_line_query(order_id=order.pk, promotion="flash_sale:abc")
+    _same_as_orm(buying._HELD_LINE, held, order=order.pk, promotion="flash_sale:abc")
+    assert buying._HELD_LINE.rows(order=order.pk, promotion="flash_sale:abc") == [(1, order.shopper_id)]
+    assert buying._HELD_LINE.rows(order=order.pk, promotion="flash_sale:other") == []
+    item_limit = buying._item_limit_query(shop_id=shop.pk, ref="nope")
+    _same_as_orm(buying._ITEM_LIMIT, item_limit, shop=shop.pk, ref="nope")

@@ -32,7 +32,7 @@ from siyu.catalog.models import Sku
 from siyu.core import locks
 from siyu.core.errors import Conflict, InvalidInput
 from siyu.core.events import event_order_id
-from siyu.core.prepared import execute, insert_new
+from siyu.core.prepared import PreparedRead, execute, insert_new
 from siyu.core.soldout import soldout_clear_on_commit
 from siyu.orders.models import OrderLine
 from siyu.orders.pricing import LinePrice, PricingLine
@@ -161,6 +161,38 @@ def _execute_one(sql: str, params: list) -> tuple | None:
     return rows[0] if rows else None
 
 
+def _held_line_query(*, order_id: int, promotion: str):
+    return (
+        OrderLine.objects.filter(order_id=order_id, promotion=promotion, stock_held=True)
+        .order_by("pk")
+        .values_list("quantity", "order__shopper_id")[:1]
+    )
+
+
+def _item_limit_query(*, shop_id: int, ref: str):
+    return (
+        FlashItem.objects.filter(shop_id=shop_id, public_id=ref)
+        .order_by("pk")
+        .values_list("id", "per_customer_limit")[:1]
+    )
+
+
+# Read in every flash order's transaction: compiled once (siyu/core/prepared.py).
+_HELD_LINE = PreparedRead(
+    OrderLine,
+    _held_line_query,
+    lambda _: (
+        {"order_id": -7_301_301, "promotion": "flash_sale:stand-in"},
+        {"order": -7_301_301, "promotion": "flash_sale:stand-in"},
+    ),
+)
+_ITEM_LIMIT = PreparedRead(
+    FlashItem,
+    _item_limit_query,
+    lambda _: ({"shop_id": -7_301_303, "ref": "stand-in-ref"}, {"shop": -7_301_303, "ref": "stand-in-ref"}),
+)
+
+
 def flash_take_on_place(event) -> None:
     """order.placed, in the order's transaction. Locks (rank STOCK): the purchase counter, then
     the item row, each by one conditional statement."""
@@ -169,35 +201,29 @@ def flash_take_on_place(event) -> None:
         return  # not a flash-sale order: no query
     order_id = event_order_id(event)
     ref = refs[0]
-    row = (
-        OrderLine.objects.filter(order_id=order_id, promotion=PREFIX + ref, stock_held=True)
-        .values("quantity", "order__shopper_id")
-        .first()
-    )
-    item = FlashItem.objects.filter(shop_id=event.shop_id, public_id=ref).values("id", "per_customer_limit").first()
-    if row is None or item is None:
+    line = _HELD_LINE.rows(order=order_id, promotion=PREFIX + ref)
+    found = _ITEM_LIMIT.rows(shop=event.shop_id, ref=ref)
+    if not line or not found:
         raise Conflict(_("This flash sale is not on now."), code="flash_sale_not_running")
-    quantity, shopper_id = row["quantity"], row["order__shopper_id"]
-    locks.note_update(rank=locks.STOCK, table=FlashPurchase._meta.db_table, pks=[(item["id"], shopper_id)])
-    allowed = _execute_one(
-        _ALLOWANCE_TAKE, [event.shop_id, item["id"], shopper_id, quantity, item["per_customer_limit"]]
-    )
-    if allowed is None or quantity > item["per_customer_limit"]:
+    (quantity, shopper_id), (item_id, limit) = line[0], found[0]
+    locks.note_update(rank=locks.STOCK, table=FlashPurchase._meta.db_table, pks=[(item_id, shopper_id)])
+    allowed = _execute_one(_ALLOWANCE_TAKE, [event.shop_id, item_id, shopper_id, quantity, limit])
+    if allowed is None or quantity > limit:
         raise Conflict(
-            _("At most %(limit)s per customer.") % {"limit": item["per_customer_limit"]},
+            _("At most %(limit)s per customer.") % {"limit": limit},
             code="flash_sale_limit",
-            detail={"limit": item["per_customer_limit"]},
+            detail={"limit": limit},
         )
     insert_new(
         [
             FlashOrder(
-                shop_id=event.shop_id, order_id=order_id, item_id=item["id"], shopper_id=shopper_id, quantity=quantity
+                shop_id=event.shop_id, order_id=order_id, item_id=item_id, shopper_id=shopper_id, quantity=quantity
             )
         ]
     )
     # The hot row last, so its lock is held only from here to the commit.
-    locks.note_update(rank=locks.STOCK, table=FlashItem._meta.db_table, pks=[item["id"]])
-    left = _execute_one(_FLASH_TAKE, [quantity, item["id"], quantity])
+    locks.note_update(rank=locks.STOCK, table=FlashItem._meta.db_table, pks=[item_id])
+    left = _execute_one(_FLASH_TAKE, [quantity, item_id, quantity])
     if left is None:
         if quantity == 1:  # not even one left (a bigger quantity may still fit)
             flash_soldout_mark(ref=ref)
