@@ -89,13 +89,8 @@ def flash_line_price(*, shop, shopper, lines: list[PricingLine], options: dict, 
         return {}
     if flash_soldout(ref=ref):
         raise _sold_out()
-    items = FlashItem.objects.filter(shop=shop, public_id=ref).select_related("session").only(*_ITEM_FIELDS)
-    if shopper is not None:
-        # What the shopper already holds, in the same query: a second try is refused here, before
-        # any transaction (the subscriber's conditional upsert still decides under a race).
-        held = FlashPurchase.objects.filter(item=OuterRef("pk"), shopper=shopper).values("quantity")[:1]
-        items = items.annotate(held=Subquery(held))
-    item = items.first()
+    found = _ITEM_READ.fetch(shape=shopper is not None, shop=shop.pk, ref=ref, shopper=getattr(shopper, "pk", None))
+    item = found[0] if found else None
     if item is None:
         raise InvalidInput(_("This flash sale does not exist."), code="flash_sale_not_found", detail={"promotion": ref})
     session = item.session
@@ -139,6 +134,27 @@ _ITEM_FIELDS = (
     "session__starts_at",
     "session__ends_at",
     "session__pay_minutes",
+)
+
+
+def _item_query(*, shop_id: int, ref: str, shopper_id: int | None):
+    items = FlashItem.objects.filter(shop_id=shop_id, public_id=ref).select_related("session").only(*_ITEM_FIELDS)
+    if shopper_id is not None:
+        # What the shopper already holds, in the same query: a second try is refused here, before
+        # any transaction (the subscriber's conditional upsert still decides under a race).
+        held = FlashPurchase.objects.filter(item=OuterRef("pk"), shopper_id=shopper_id).values("quantity")[:1]
+        items = items.annotate(held=Subquery(held))
+    return items.order_by("pk")[:1]
+
+
+# Read by every flash-sale buy and quote: compiled once per shape (with a shopper or without).
+_ITEM_READ = PreparedRead(
+    FlashItem,
+    _item_query,
+    lambda with_shopper: (
+        {"shop_id": -7_301_401, "ref": "stand-in-ref", "shopper_id": -7_301_403 if with_shopper else None},
+        {"shop": -7_301_401, "ref": "stand-in-ref", "shopper": -7_301_403},
+    ),
 )
 
 
