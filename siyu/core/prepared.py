@@ -181,6 +181,19 @@ class PreparedRead:
         ]
         return db, compiled, params
 
+    @classmethod
+    def by_value(cls, model: type[Model], build: Callable[..., QuerySet], **stand_ins: Any) -> "PreparedRead":
+        """One shape, each value a keyword of `build` reaching the SQL as it is: `stand_ins` names
+        them (build's keyword = the name `fetch` and `rows` take) with their stand-in values."""
+        return cls(model, build, lambda _: (stand_ins, stand_ins))
+
+    def _run(self, shape: Hashable, values: dict[str, Any]) -> tuple[str, _Compiled, Iterable]:
+        db, compiled, params = self._statement(shape, values)
+        rows: Iterable = execute(connections[db], compiled.sql, params)
+        if compiled.converters:
+            rows = compiled.compiler.apply_converters(rows, compiled.converters)
+        return db, compiled, rows
+
     def sql_with_params(self, *, shape: Hashable = None, **values: Any) -> tuple[str, list[Any]]:
         """The SQL and parameters `fetch` runs for these values."""
         _, compiled, params = self._statement(shape, values)
@@ -188,17 +201,10 @@ class PreparedRead:
 
     def rows(self, *, shape: Hashable = None, **values: Any) -> list[tuple]:
         """For a builder that ends in values_list(): its rows, converted as Django converts them."""
-        db, compiled, params = self._statement(shape, values)
-        rows: Iterable = execute(connections[db], compiled.sql, params)
-        if compiled.converters:
-            rows = compiled.compiler.apply_converters(rows, compiled.converters)
-        return [tuple(row) for row in rows]
+        return [tuple(row) for row in self._run(shape, values)[2]]
 
     def fetch(self, *, shape: Hashable = None, **values: Any) -> list[Any]:
-        db, compiled, params = self._statement(shape, values)
-        rows: Iterable = execute(connections[db], compiled.sql, params)
-        if compiled.converters:
-            rows = compiled.compiler.apply_converters(rows, compiled.converters)
+        db, compiled, rows = self._run(shape, values)
         found = []
         for row in rows:
             obj = self.model.from_db(db, compiled.init_list, row[compiled.fields])

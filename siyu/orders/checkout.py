@@ -284,18 +284,13 @@ def order_submit(
     return Submitted(order, True)
 
 
-def _made_with_query(*, shop_id: int, shopper_id: int, key: str):
-    return Order.objects.filter(shop_id=shop_id, shopper_id=shopper_id, idempotency_key=key).order_by("pk")[:1]
+def _made_with_query(*, shop: int, shopper: int, key: str):
+    return Order.objects.filter(shop_id=shop, shopper_id=shopper, idempotency_key=key).order_by("pk")[:1]
 
 
 # Read by every refused checkout (a rush's sold-out answers): compiled once (siyu/core/prepared.py).
-_MADE_WITH = PreparedRead(
-    Order,
-    _made_with_query,
-    lambda _: (
-        {"shop_id": -7_301_101, "shopper_id": -7_301_103, "key": "stand-in-idempotency-key"},
-        {"shop": -7_301_101, "shopper": -7_301_103, "key": "stand-in-idempotency-key"},
-    ),
+_MADE_WITH = PreparedRead.by_value(
+    Order, _made_with_query, shop=-7_301_101, shopper=-7_301_103, key="stand-in-idempotency-key"
 )
 
 

@@ -19,18 +19,16 @@ def _split(name: str) -> tuple[str, str]:
     return kind[:30], ref[:40]
 
 
-def _promoted_lines_query(*, order_id: int):
+def _promoted_lines_query(*, order: int):
     return (
-        OrderLine.objects.filter(order_id=order_id)
+        OrderLine.objects.filter(order_id=order)
         .exclude(promotion="")
         .values_list("promotion", "list_price", "unit_price", "quantity")
     )
 
 
 # Read in every promotion order's transaction: compiled once (siyu/core/prepared.py).
-_PROMOTED_LINES = PreparedRead(
-    OrderLine, _promoted_lines_query, lambda _: ({"order_id": -7_301_201}, {"order": -7_301_201})
-)
+_PROMOTED_LINES = PreparedRead.by_value(OrderLine, _promoted_lines_query, order=-7_301_201)
 
 
 @subscribe("order.placed", in_transaction=True)

@@ -159,7 +159,7 @@ def test_on_postgresql_hot_statements_are_prepared_once_per_connection(postgres_
 def test_the_idempotency_key_read_is_the_orm_query_and_finds_only_that_key(order, shop, shopper):
     from siyu.orders import checkout
 
-    expected = checkout._made_with_query(shop_id=shop.pk, shopper_id=shopper.pk, key=order.idempotency_key).query
+    expected = checkout._made_with_query(shop=shop.pk, shopper=shopper.pk, key=order.idempotency_key).query
     sql, params = checkout._MADE_WITH.sql_with_params(shop=shop.pk, shopper=shopper.pk, key=order.idempotency_key)
     assert (sql, params) == (expected.sql_with_params()[0], list(expected.sql_with_params()[1]))
     assert checkout._made_with(shop=shop, shopper=shopper, idempotency_key=order.idempotency_key) == order
@@ -179,12 +179,12 @@ def test_the_promotion_and_flash_sale_reads_are_the_orm_queries_for_the_real_val
     from siyu.promotions.flashsales import buying
 
     OrderLine.objects.filter(order=order).update(promotion="flash_sale:abc", stock_held=True, list_price=1200)
-    lines = handlers._promoted_lines_query(order_id=order.pk)
+    lines = handlers._promoted_lines_query(order=order.pk)
     _same_as_orm(handlers._PROMOTED_LINES, lines, order=order.pk)
     assert handlers._PROMOTED_LINES.rows(order=order.pk) == [("flash_sale:abc", 1200, order.lines.get().unit_price, 1)]
-    held = buying._held_line_query(order_id=order.pk, promotion="flash_sale:abc")
+    held = buying._held_line_query(order=order.pk, promotion="flash_sale:abc")
     _same_as_orm(buying._HELD_LINE, held, order=order.pk, promotion="flash_sale:abc")
     assert buying._HELD_LINE.rows(order=order.pk, promotion="flash_sale:abc") == [(1, order.shopper_id)]
     assert buying._HELD_LINE.rows(order=order.pk, promotion="flash_sale:other") == []
-    item_limit = buying._item_limit_query(shop_id=shop.pk, ref="nope")
+    item_limit = buying._item_limit_query(shop=shop.pk, ref="nope")
     _same_as_orm(buying._ITEM_LIMIT, item_limit, shop=shop.pk, ref="nope")

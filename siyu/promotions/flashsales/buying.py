@@ -177,36 +177,23 @@ def _execute_one(sql: str, params: list) -> tuple | None:
     return rows[0] if rows else None
 
 
-def _held_line_query(*, order_id: int, promotion: str):
+def _held_line_query(*, order: int, promotion: str):
     return (
-        OrderLine.objects.filter(order_id=order_id, promotion=promotion, stock_held=True)
+        OrderLine.objects.filter(order_id=order, promotion=promotion, stock_held=True)
         .order_by("pk")
         .values_list("quantity", "order__shopper_id")[:1]
     )
 
 
-def _item_limit_query(*, shop_id: int, ref: str):
+def _item_limit_query(*, shop: int, ref: str):
     return (
-        FlashItem.objects.filter(shop_id=shop_id, public_id=ref)
-        .order_by("pk")
-        .values_list("id", "per_customer_limit")[:1]
+        FlashItem.objects.filter(shop_id=shop, public_id=ref).order_by("pk").values_list("id", "per_customer_limit")[:1]
     )
 
 
 # Read in every flash order's transaction: compiled once (siyu/core/prepared.py).
-_HELD_LINE = PreparedRead(
-    OrderLine,
-    _held_line_query,
-    lambda _: (
-        {"order_id": -7_301_301, "promotion": "flash_sale:stand-in"},
-        {"order": -7_301_301, "promotion": "flash_sale:stand-in"},
-    ),
-)
-_ITEM_LIMIT = PreparedRead(
-    FlashItem,
-    _item_limit_query,
-    lambda _: ({"shop_id": -7_301_303, "ref": "stand-in-ref"}, {"shop": -7_301_303, "ref": "stand-in-ref"}),
-)
+_HELD_LINE = PreparedRead.by_value(OrderLine, _held_line_query, order=-7_301_301, promotion="flash_sale:stand-in")
+_ITEM_LIMIT = PreparedRead.by_value(FlashItem, _item_limit_query, shop=-7_301_303, ref="stand-in-ref")
 
 
 def flash_take_on_place(event) -> None:
