@@ -155,7 +155,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "siyu"}}
     HUEY = {
-        "huey_class": "huey.SqliteHuey",
+        "huey_class": "siyu.core.queue.SqliteHuey",  # synced like Redis: see that module
         "name": "siyu",
         "filename": str(DATA_DIR / "tasks.sqlite3"),
         "immediate": False,
