@@ -1,12 +1,15 @@
 """Checkout under a rush: N concurrent HTTP clients buy one limited SKU through the real API.
 
-Runs on PostgreSQL with the production web server (`siyu serve`'s default, several workers). In the
-same run, at the same concurrency and so under the same machine load:
+Runs on PostgreSQL with the production web server (`siyu serve`'s default, several workers). The
+API checkout and a baseline doing its essential statements straight through psycopg are run
+alternately BENCH_ROUNDS times (default 3) while the server stays up, so that each pair shares what
+the machine is doing at the time; the summary ratio is the median of the rounds'. Then a rush of
+BENCH_RUSH_BUYERS at once. Also in the same run, at the same concurrency:
 - the API checkout under each server setup in BENCH_SERVERS (gunicorn sync / gthread, granian's
   WSGI server, without gc.freeze, with a database connection per request), one after the other;
 - a minimal Django view (bench/minimal_view.py, served only by this bench's own server) running the
   same three statements (stock decrement, order insert, line insert): `minimal_view_rps=…`;
-- a baseline doing those statements straight through psycopg.
+- the psycopg baseline above runs those same statements.
 Prints orders/s, p50/p99 latency, oversold count and SQL queries per order, and ends with:
     checkout_vs_raw_db=<ratio> oversold=<n> queries_per_order=<n>
 
@@ -52,6 +55,7 @@ ATTEMPTS = int(STOCK * 1.25)  # more buyers than units: the surplus must all be 
 WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "4"))
 RUSH_BUYERS = int(os.environ.get("BENCH_RUSH_BUYERS", "500"))  # all at once, for RUSH_STOCK units
 RUSH_STOCK = int(os.environ.get("BENCH_RUSH_STOCK", "100"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))  # API and raw runs alternated; the summary is the median
 
 
 def free_port() -> int:
@@ -287,8 +291,13 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) >= 2 else (values[0] if values else 0.0)
 
 
+def report_rate(run: tuple[float, list[float], int]) -> float:
+    wall, _, ok = run
+    return ok / wall if wall else 0.0
+
+
 def report(name: str, wall: float, latencies: list[float], ok: int) -> float:
-    rate = ok / wall if wall else 0.0
+    rate = report_rate((wall, latencies, ok))
     print(
         f"{name:>8}: {ok} orders in {wall:.2f}s = {rate:.0f} orders/s, "
         f"p50 {percentile(latencies, 50) * 1000:.1f} ms, p99 {percentile(latencies, 99) * 1000:.1f} ms"
@@ -368,33 +377,51 @@ def run_rush(sku_id: int, buyers: list[dict]) -> tuple[list[float], int]:
     return latencies, len(bought)
 
 
-def run_api(sku, buyers) -> tuple[tuple[float, list[float], int], tuple[list[float], int]]:
-    """Our path: real HTTP clients against the server, then a rush on the same server; the server
-    is stopped whatever happens."""
+class Round(NamedTuple):
+    api: tuple[float, list[float], int]
+    raw: tuple[float, list[float], int]
+    oversold: int  # the API's, this round
+    raw_oversold: int
+
+
+def run_rounds(sku, buyers, inserts) -> tuple[list[Round], tuple[list[float], int]]:
+    """Our path and the baseline, alternated ROUNDS times while one server stays up (so each pair
+    shares whatever the machine is doing then), then a rush on the same server; the server is
+    stopped whatever happens."""
     import tempfile
+
+    from siyu.catalog.models import Sku
+    from siyu.orders.models import Order
 
     with tempfile.TemporaryFile("w+") as log:
         server = start_server(log)
         try:
             wait_port(PORT, server)
             warm_up(sku.pk, buyers)
-            steady = run_clients(CLIENTS, ATTEMPTS, http_session(sku.pk, buyers))
-            from siyu.catalog.models import Sku
-            from siyu.core.soldout import soldout_clear
-
-            Sku.objects.filter(pk=sku.pk).update(stock=RUSH_STOCK)
-            # A restock through the back door: the server's sold-out mark must go too. With
-            # REDIS_URL it is shared and cleared here; without, it lives in each worker and
-            # expires on its own.
-            soldout_clear(sku_ids=[sku.pk])
-            time.sleep(6)
-            return steady, run_rush(sku.pk, buyers)
+            rounds = []
+            for _ in range(ROUNDS):
+                reset(sku)
+                raw = run_clients(CLIENTS, ATTEMPTS, raw_session(inserts, sku.pk, buyers))
+                raw_oversold = max(0, Order.objects.count() - STOCK)
+                reset(sku)
+                # The workers' own sold-out marks (without REDIS_URL) from the last round expire first.
+                time.sleep(max(0.0, SOLD_OUT_EXPIRY - raw[0]))
+                api = run_clients(CLIENTS, ATTEMPTS, http_session(sku.pk, buyers))
+                stock_left = Sku.objects.get(pk=sku.pk).stock
+                oversold = max(0, Order.objects.count() - STOCK) + max(0, -stock_left)
+                rounds.append(Round(api, raw, oversold, raw_oversold))
+            reset(sku, stock=RUSH_STOCK)
+            time.sleep(SOLD_OUT_EXPIRY)
+            return rounds, run_rush(sku.pk, buyers)
         except BaseException:
             log.seek(0)
             sys.stderr.write(log.read()[-4000:])
             raise
         finally:
             stop_group(server)
+
+
+SOLD_OUT_EXPIRY = 6  # seconds: siyu.core.soldout.LOCAL_TTL and a margin
 
 
 def serve_and_run(setup: Setup, session_factory, env: dict[str, str] | None = None, warm=None):
@@ -506,7 +533,10 @@ def checkout_profile(sku, buyer, n: int) -> str:
     return f"checkout_cpu_ms={cpu_ms:.2f} ({n} in-process API checkouts; ms each: " + "; ".join(parts) + ")"
 
 
-def reset(sku) -> None:
+def reset(sku, stock: int = STOCK) -> None:
+    """No orders, `stock` units. A restock through the back door: a server's sold-out mark must go
+    too. With REDIS_URL it is shared and cleared here; without, it lives in each worker and
+    expires on its own (SOLD_OUT_EXPIRY)."""
     from django.db import connection
 
     from siyu.catalog.models import Sku
@@ -514,16 +544,15 @@ def reset(sku) -> None:
     from siyu.orders.models import Order
 
     Order.objects.all().delete()
-    Sku.objects.filter(pk=sku.pk).update(stock=STOCK)
-    soldout_clear(sku_ids=[sku.pk])  # a shared cache (REDIS_URL) keeps the mark across servers
+    Sku.objects.filter(pk=sku.pk).update(stock=stock)
+    soldout_clear(sku_ids=[sku.pk])
     connection.close()
 
 
 def measure() -> str:
-    """Both runs on a fresh database; returns the summary line."""
+    """All runs on a fresh database; returns the summary line."""
     django_setup()
     from siyu.catalog.models import Sku
-    from siyu.orders.models import Order
 
     shop, sku, buyers = make_fixture(CLIENTS)
     from bench.minimal_view import raw_inserts
@@ -531,12 +560,17 @@ def measure() -> str:
     inserts = raw_inserts(shop.pk, sku.pk, sku.product_id)  # before timing: a drifted schema stops us here
     qpo = queries_per_order(sku, buyers[0])
     print(checkout_profile(sku, buyers[0], n=max(5, min(300, STOCK // 4))))
-    reset(sku)
-    ours, (rush, rush_sold) = run_api(sku, buyers)
-    sold = Order.objects.filter(shop=shop).count() - rush_sold
-    stock_left = Sku.objects.get(pk=sku.pk).stock
-    oversold = max(0, sold - STOCK) + max(0, rush_sold - RUSH_STOCK) + max(0, -stock_left)
-    ours_rate = report("api", *ours)
+    rounds, (rush, rush_sold) = run_rounds(sku, buyers, inserts)
+    rush_left = Sku.objects.get(pk=sku.pk).stock
+    ratios = []
+    for number, done in enumerate(rounds, 1):
+        raw_rate = report(f"raw db {number}", *done.raw)
+        ours_rate = report(f"api {number}", *done.api)
+        if not (done.api[2] and raw_rate):
+            raise SystemExit("no order went through: nothing to compare")
+        ratios.append(ours_rate / raw_rate)
+    print(f"api / raw db per round: {' '.join(f'{r:.2f}' for r in ratios)} (the summary takes the median)")
+    oversold = sum(r.oversold for r in rounds) + max(0, rush_sold - RUSH_STOCK) + max(0, -rush_left)
     print(
         f"rush: {RUSH_BUYERS} buyers at once for {RUSH_STOCK} units, {rush_sold} bought; "
         f"rush_p50_ms={percentile(rush, 50) * 1000:.0f} rush_p99_ms={percentile(rush, 99) * 1000:.0f}"
@@ -544,18 +578,13 @@ def measure() -> str:
 
     compare_servers(sku, buyers)
     minimal_rate = run_minimal(sku, buyers)
-    reset(sku)
-    raw = run_clients(CLIENTS, ATTEMPTS, raw_session(inserts, sku.pk, buyers))
-    raw_rate = report("raw db", *raw)
+    raw_rate = statistics.median(report_rate(r.raw) for r in rounds)
     print(f"minimal_view_rps={minimal_rate:.0f} minimal_view_vs_raw_db={minimal_rate / raw_rate:.2f}")
-    raw_oversold = max(0, Order.objects.count() - STOCK)
     print(
-        f"sold {sold} of {STOCK} (rush stock left {stock_left}); raw oversold {raw_oversold}; "
-        f"SQL queries per API order: {qpo}"
+        f"sold {', '.join(str(r.api[2]) for r in rounds)} of {STOCK} (each round; rush stock left {rush_left}); "
+        f"raw oversold {sum(r.raw_oversold for r in rounds)}; SQL queries per API order: {qpo}"
     )
-    if not (sold and raw_rate):
-        raise SystemExit("no order went through: nothing to compare")
-    return f"checkout_vs_raw_db={ours_rate / raw_rate:.2f} oversold={oversold} queries_per_order={qpo}"
+    return f"checkout_vs_raw_db={statistics.median(ratios):.2f} oversold={oversold} queries_per_order={qpo}"
 
 
 def main():

@@ -72,10 +72,22 @@ def subscribe(topic: str, *, in_transaction: bool = False):
 
 
 def event_record(*, topic: str, shop_id: int | None, payload: dict) -> OutboxEvent:
+    (event,) = insert_new([event_new(topic=topic, shop_id=shop_id, payload=payload)])
+    return event_recorded(event)
+
+
+def event_new(*, topic: str, shop_id: int | None, payload: dict) -> OutboxEvent:
+    """The event row, not yet saved: for a caller inserting it together with its own rows
+    (siyu.core.prepared.insert_new_together), which then calls `event_recorded`."""
     if topic not in TOPICS:
         raise ValueError(f"unknown topic {topic}")
-    (event,) = insert_new([OutboxEvent(topic=topic, shop_id=shop_id, payload=payload)])
-    for handler in _sync_handlers.get(topic, []):
+    return OutboxEvent(topic=topic, shop_id=shop_id, payload=payload)
+
+
+def event_recorded(event: OutboxEvent) -> OutboxEvent:
+    """What follows the event row's INSERT: its in-transaction subscribers now, the worker's after
+    the commit."""
+    for handler in _sync_handlers.get(event.topic, []):
         handler(event)
     transaction.on_commit(lambda: _enqueue(event.pk))
     return event

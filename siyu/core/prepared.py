@@ -6,7 +6,8 @@ request. A `PreparedRead` builds its query once per thread and shape with stand-
 compiles it, remembers which parameter is which stand-in, and later runs the same SQL with the
 real values in their place, turning rows into model instances as Django's ModelIterable does
 (field converters, select_related objects, annotations). `insert_new` does the same for the
-INSERT of new rows (checkout's order, lines, timeline row and event).
+INSERT of new rows (checkout's order); `insert_new_together` puts several models' INSERTs in one
+statement on PostgreSQL (checkout's lines, timeline row and event: one round trip, not three).
 
 Both run through `execute`, which on PostgreSQL binds the values on the server and prepares the
 statement once per connection, so PostgreSQL does not parse and plan it again on every request.
@@ -110,11 +111,16 @@ def execute(connection, sql: str, params: list[Any]) -> list[tuple]:
     connection.validate_thread_sharing()
     preparing, logged = _cursor_classes()
     wrapper = logged if connection.queries_logged else CursorWrapper
-    with wrapper(preparing(raw), connection) as cursor:
+    pg_cursor = preparing(raw)
+    with wrapper(pg_cursor, connection) as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall() if cursor.description else []
+        # Straight from psycopg's cursor: `description` would build a Column per column to say
+        # whether there are rows at all.
+        result = pg_cursor.pgresult
+        return pg_cursor.fetchall() if result is not None and result.status == _TUPLES_OK else []
 
 
+_TUPLES_OK = 2  # psycopg.pq.ExecStatus.TUPLES_OK, without importing psycopg where it is absent
 _ONLY_WHEN_ASKED = 2**31 - 1  # psycopg prepares a statement after this many runs, or when told to
 
 
@@ -272,34 +278,88 @@ def insert_new(objs: list[M]) -> list[M]:
     or `bulk_create` (several) would, and return them with their keys set. The statement is
     compiled once per thread, model and row count, and runs prepared (see `execute`); where that
     could differ from Django's own path (see `_plain`), Django's own path runs."""
-    if not objs:
-        return objs
+    if objs:
+        _insert_planned(objs, _insert_plan(objs))
+    return objs
+
+
+def _insert_planned(objs: list[M], plan: tuple[str, "_CompiledInsert", list[Any]] | None) -> None:
+    if plan is None:
+        _django_insert(type(objs[0]), objs)
+        return
+    db, compiled, params = plan
+    _returned(objs, compiled, execute(connections[db], compiled.sql, params), db)
+
+
+def insert_new_together(*groups: Sequence[Model]) -> None:
+    """INSERT the new rows of several models (one list per model) as `insert_new` would, one list
+    after the other; on PostgreSQL in one statement (each INSERT a data-modifying CTE), which saves
+    a round trip per list. Elsewhere (SQLite has no INSERT in WITH), or where a list needs Django's
+    own path or returns more than its key, one `insert_new` per list."""
+    lists = [list(g) for g in groups if g]
+    plans = [_insert_plan(g) for g in lists]
+    dbs = {plan[0] for plan in plans if plan is not None}
+    together = (
+        len(lists) > 1
+        and len(dbs) == 1
+        and all(plan is not None and len(plan[1].returning) == 1 for plan in plans)
+        and connections[next(iter(dbs))].vendor == "postgresql"
+    )
+    if not together:
+        for group, plan in zip(lists, plans, strict=True):
+            _insert_planned(group, plan)
+        return
+    (db,) = dbs
+    compiled_parts = [plan[1] for plan in plans if plan is not None]
+    sql = _together_sql(tuple((c.sql, c.returning[0].column) for c in compiled_parts))
+    params = [param for plan in plans if plan is not None for param in plan[2]]
+    returned: dict[int, list[tuple]] = {i: [] for i in range(len(lists))}
+    for index, pk in execute(connections[db], sql, params):
+        returned[index].append((pk,))
+    for index, (group, compiled) in enumerate(zip(lists, compiled_parts, strict=True)):
+        _returned(group, compiled, returned[index], db)
+
+
+@functools.lru_cache(maxsize=256)
+def _together_sql(parts: tuple[tuple[str, str], ...]) -> str:
+    """One statement from (INSERT ... RETURNING key, key column) parts: each INSERT a CTE, then
+    (part's index, key) for every row, each part's keys in ascending order, which is the order of
+    its rows (one statement takes its keys from the sequence row by row)."""
+    ctes = ", ".join(f"g{i} AS ({sql})" for i, (sql, _) in enumerate(parts))
+    selects = " UNION ALL ".join(f'SELECT {i}, "{column}" FROM g{i}' for i, (_, column) in enumerate(parts))
+    return f"WITH {ctes} {selects} ORDER BY 1, 2"
+
+
+def _insert_plan(objs: Sequence[Model]) -> tuple[str, "_CompiledInsert", list[Any]] | None:
+    """(database, compiled INSERT, parameters) for these new rows of one model, or None where
+    Django's own path must run (see `_plain`, expressions)."""
     model = type(objs[0])
     if not _plain(model, objs):
-        return _django_insert(model, objs)
+        return None
     db = router.db_for_write(model, instance=objs[0])
-    connection = connections[db]
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]  # as save()
     compiled = _insert_compiled(model, objs, db)
     if compiled is None:
-        return _django_insert(model, objs)
+        return None
     compiler = compiled.compiler
     value_rows = [[compiler.prepare_value(f, compiler.pre_save_val(f, obj)) for f in compiled.fields] for obj in objs]
     if any(hasattr(value, "as_sql") for row in value_rows for value in row):
-        return _django_insert(model, objs)  # an expression: Django's own path compiles it
+        return None  # an expression: Django's own path compiles it
     # As the compiler lays out the parameters (PostgreSQL: one array per column for several rows).
     _, param_rows = compiler.assemble_as_sql(compiled.fields, value_rows)
-    params = [param for row in param_rows for param in row]
-    rows: Iterable = execute(connection, compiled.sql, params)
+    return db, compiled, [param for row in param_rows for param in row]
+
+
+def _returned(objs: Sequence[Model], compiled: "_CompiledInsert", rows: Iterable, db: str) -> None:
+    """Set what the INSERT returned (the keys) on the instances, now saved."""
     if compiled.converters:
-        rows = compiler.apply_converters(rows, compiled.converters)
+        rows = compiled.compiler.apply_converters(rows, compiled.converters)
     for obj, row in zip(objs, rows, strict=True):
         for field, value in zip(compiled.returning, row, strict=True):
             setattr(obj, field.attname, value)
         obj._state.adding = False
         obj._state.db = db
-    return objs
 
 
 def _django_insert(model: type[Model], objs: list[M]) -> list[M]:

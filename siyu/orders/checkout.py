@@ -19,13 +19,13 @@ from siyu.accounts.selectors import address_find
 from siyu.catalog.models import ProductStatus, ReturnPolicy, ShippingTemplate, Sku
 from siyu.catalog.shipping import shipping_fee
 from siyu.core.errors import Conflict, DomainError, InvalidInput, NotFound
-from siyu.core.events import event_record
+from siyu.core.events import event_new, event_recorded
 from siyu.core.ids import public_id
-from siyu.core.prepared import PreparedRead, execute, insert_new
+from siyu.core.prepared import PreparedRead, execute, insert_new, insert_new_together
 from siyu.core.soldout import soldout_any, soldout_mark
 from siyu.shops.models import Shop
 
-from .lifecycle import timeline_add
+from .lifecycle import timeline_row
 from .models import CartLine, Order, OrderLine, OrderTimeline
 from .pickup.codes import pickup_order_record
 from .pickup.models import PickupPoint
@@ -403,29 +403,27 @@ def _order_write_rest(*, order: Order, quote: Quote, shopper: Shopper, from_cart
     """The order's lines, timeline row and `order.placed` event, then the stock: inside the order's
     transaction. Any refusal (stock, a subscriber's check) rolls the whole order back."""
     shop = order.shop
-    lines = insert_new(
-        [
-            OrderLine(
-                order=order,
-                shop=shop,
-                sku=ln.sku,
-                product=ln.sku.product,
-                product_name=ln.sku.product.name,
-                sku_label=ln.sku.label,
-                image=ln.sku.product.main_thumb.name or "",
-                list_price=ln.sku.price,
-                unit_price=ln.unit_price,
-                quantity=ln.quantity,
-                line_total=ln.line_total,
-                return_policy=ln.sku.product.return_policy,
-                promotion=ln.promotion,
-                stock_held=bool(ln.offer and ln.offer.holds_stock),
-            )
-            for ln in quote.lines
-        ]
-    )
-    placed = timeline_add(order=order, actor=shopper, action="place", to_status=order.status)
-    event_record(
+    lines = [
+        OrderLine(
+            order=order,
+            shop=shop,
+            sku=ln.sku,
+            product=ln.sku.product,
+            product_name=ln.sku.product.name,
+            sku_label=ln.sku.label,
+            image=ln.sku.product.main_thumb.name or "",
+            list_price=ln.sku.price,
+            unit_price=ln.unit_price,
+            quantity=ln.quantity,
+            line_total=ln.line_total,
+            return_policy=ln.sku.product.return_policy,
+            promotion=ln.promotion,
+            stock_held=bool(ln.offer and ln.offer.holds_stock),
+        )
+        for ln in quote.lines
+    ]
+    placed = timeline_row(order=order, actor=shopper, action="place", to_status=order.status)
+    event = event_new(
         topic="order.placed",
         shop_id=shop.pk,
         payload={
@@ -437,6 +435,8 @@ def _order_write_rest(*, order: Order, quote: Quote, shopper: Shopper, from_cart
             "promotions": quote.promotions,
         },
     )
+    insert_new_together(lines, [placed], [event])  # on PostgreSQL one statement
+    event_recorded(event)  # its in-transaction subscribers (a promotion holding stock takes it here)
     if from_cart:
         CartLine.objects.filter(shop=shop, shopper=shopper, sku_id__in=[ln.sku.pk for ln in quote.lines]).delete()
     # The stock rows are hot under a rush: decrement them last, so their locks are held

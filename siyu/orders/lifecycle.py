@@ -49,22 +49,44 @@ def timeline_add(
     data: dict | None = None,
 ):
     """One timeline row. `action` and system notes are codes; `states.timeline_entries` words them."""
-    user, label = actor_label(actor)
     (row,) = insert_new(
         [
-            OrderTimeline(
+            timeline_row(
                 order=order,
-                actor=user,
-                actor_label=label[:60],
+                actor=actor,
                 action=action,
-                note=str(note)[:300],
+                note=note,
                 from_status=from_status,
                 to_status=to_status,
-                data=data or {},
+                data=data,
             )
         ]
     )
     return row
+
+
+def timeline_row(
+    *,
+    order: Order,
+    actor,
+    action: str,
+    note: str = "",
+    from_status: str = "",
+    to_status: str = "",
+    data: dict | None = None,
+) -> OrderTimeline:
+    """The row `timeline_add` inserts, not yet saved (checkout inserts it with the order's lines)."""
+    user, label = actor_label(actor)
+    return OrderTimeline(
+        order=order,
+        actor=user,
+        actor_label=label[:60],
+        action=action,
+        note=str(note)[:300],
+        from_status=from_status,
+        to_status=to_status,
+        data=data or {},
+    )
 
 
 def order_lock(*, order_id: int) -> Order:

@@ -66,13 +66,15 @@ def pg_bench_env(tmp_path, request):
 @needs_postgresql
 def test_checkout_bench(pg_bench_env):
     env = {**pg_bench_env, "BENCH_CLIENTS": "4", "BENCH_STOCK": "40", "BENCH_WEB_WORKERS": "2", "BENCH_PORT": ""}
+    env["BENCH_ROUNDS"] = "2"  # alternation, and the workers' sold-out marks expiring between rounds
     env.update({"BENCH_RUSH_BUYERS": "20", "BENCH_RUSH_STOCK": "5", "BENCH_SERVERS": "gunicorn-sync,granian"})
     summary, out = run_bench("checkout.py", env)
     assert set(summary) == {"checkout_vs_raw_db", "oversold", "queries_per_order"}
     assert summary["oversold"] == 0
     assert summary["checkout_vs_raw_db"] > 0
     assert 0 < summary["queries_per_order"] < 40
-    assert "sold 40 of 40 (rush stock left 0); raw oversold 0" in out
+    assert "sold 40, 40 of 40 (each round; rush stock left 0); raw oversold 0" in out
+    assert re.search(r"api / raw db per round: [0-9.]+ [0-9.]+ \(", out), out
     assert "rush: 20 buyers at once for 5 units, 5 bought; rush_p50_ms=" in out
     for line in ("server gunicorn-sync: 40 orders in", "server granian: 40 orders in", "minimal: 40 orders in"):
         assert line in out  # each setup sold the whole stock

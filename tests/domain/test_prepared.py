@@ -128,6 +128,64 @@ def test_insert_new_takes_django_s_own_path_where_a_shortcut_would_differ(order)
         insert_new([unsaved])
 
 
+def test_insert_new_together_writes_each_list_as_insert_new_would_in_one_statement_on_postgresql(
+    order, django_assert_num_queries
+):
+    from django.db import connection
+
+    from siyu.core.models import OutboxEvent
+    from siyu.core.prepared import insert_new, insert_new_together
+    from siyu.orders.models import OrderTimeline
+
+    def made():
+        timeline = [OrderTimeline(order=order, actor_label=f"a{i}", action="note", data={"i": i}) for i in range(3)]
+        events = [
+            OutboxEvent(topic="order.placed", shop_id=order.shop_id, payload={"order": order.pk, "n": n}) for n in "xy"
+        ]
+        return timeline, events
+
+    reference = made()
+    for group in reference:
+        insert_new(group)
+    for _ in range(2):  # compiled on the first, reused after
+        together = made()
+        with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
+            insert_new_together(*together, [])
+        for ours, theirs in zip(together, reference, strict=True):
+            assert all(o.pk and o._state.adding is False and o._state.db == "default" for o in ours)
+            assert [o.pk for o in ours] == sorted(o.pk for o in ours)  # each key on its own row, in order
+            model = type(ours[0])
+            stored = {o.pk: o for o in model.objects.filter(pk__in=[o.pk for o in ours])}
+            assert [_row(stored[o.pk], "id", "created_at", "at") for o in ours] == [
+                _row(model.objects.get(pk=t.pk), "id", "created_at", "at") for t in theirs
+            ]
+            assert [_row(stored[o.pk]) for o in ours] == [_row(o) for o in ours]  # the instances hold what was stored
+
+
+def test_insert_new_together_falls_back_to_one_insert_per_list_where_a_list_needs_django_s_path(order):
+    from django.db.models.signals import post_save
+
+    from siyu.core.models import OutboxEvent
+    from siyu.core.prepared import insert_new_together
+    from siyu.orders.models import OrderTimeline
+
+    seen = []
+
+    def listener(sender, instance, created, **kwargs):
+        seen.append((instance.topic, created))
+
+    timeline = [OrderTimeline(order=order, actor_label="t", action="note")]
+    event = OutboxEvent(topic="order.placed", shop_id=order.shop_id, payload={"order": order.pk})
+    post_save.connect(listener, sender=OutboxEvent)
+    try:
+        insert_new_together(timeline, [event])
+    finally:
+        post_save.disconnect(listener, sender=OutboxEvent)
+    assert seen == [("order.placed", True)]  # saved by Django, signal and all
+    assert OrderTimeline.objects.filter(pk=timeline[0].pk, actor_label="t").exists()
+    assert OutboxEvent.objects.filter(pk=event.pk).exists()
+
+
 def _prepared_statements() -> list[str]:
     from django.db import connection
 
@@ -149,7 +207,7 @@ def test_on_postgresql_hot_statements_are_prepared_once_per_connection(postgres_
     assert logged.captured_queries[0]["sql"] == "SELECT 41::int + 1"  # the query log shows the values
     assert execute(connection, "SELECT %s::int + 1", [1]) == [(2,)]
     statements = _prepared_statements()
-    assert sum('INSERT INTO "orders_ordertimeline"' in s for s in statements) == 1
+    assert sum(s.startswith('INSERT INTO "orders_ordertimeline"') for s in statements) == 1
     assert sum("SELECT $1::int + 1" in s for s in statements) == 1
     settings.SIYU_DB_PREPARED_STATEMENTS = False
     assert execute(connection, "SELECT %s::int + 2", [1]) == [(3,)]
