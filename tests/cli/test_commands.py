@@ -154,6 +154,7 @@ def test_serve_runs_granian_when_asked(exec_calls, monkeypatch):
     assert argv[1:3] == ["-m", "granian"] and argv[-1] == "config.wsgi:application"
     assert (_option(argv, "--interface"), _option(argv, "--port")) == ("wsgi", "9125")
     assert (_option(argv, "--workers"), _option(argv, "--blocking-threads")) == ("3", "2")
+    assert "--no-http1-keep-alive" in argv  # kept-alive connections pinned to one busy worker stalled
     assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.test"
     assert from_env[1:3] == ["-m", "granian"]
 

@@ -63,6 +63,11 @@ def granian_argv(*, host: str, port: int, workers: int, threads: int, access_log
     argv = [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", host, "--port", str(port)]
     argv += ["--workers", str(workers), "--blocking-threads", str(threads), "--working-dir", project_dir()]
     argv += ["--no-ws", "--workers-kill-timeout", "10"]
+    # Each worker serves one request at a time, and a kept-alive connection stays with the worker that
+    # accepted it: clients piled up behind one busy worker while others idled (p99 of seconds in
+    # bench-checkout). A connection per request lets the kernel spread them, as gunicorn's sync
+    # workers do (which never keep a connection alive); behind a proxy nothing changes for clients.
+    argv.append("--no-http1-keep-alive")
     if access_log:
         argv.append("--access-log")
     return argv + ["config.wsgi:application"]
