@@ -38,30 +38,9 @@ def actor_label(actor) -> tuple[Any, str]:
     return None, str(actor or "system")
 
 
-def timeline_add(
-    *,
-    order: Order,
-    actor,
-    action: str,
-    note: str = "",
-    from_status: str = "",
-    to_status: str = "",
-    data: dict | None = None,
-):
-    """One timeline row. `action` and system notes are codes; `states.timeline_entries` words them."""
-    (row,) = insert_new(
-        [
-            timeline_row(
-                order=order,
-                actor=actor,
-                action=action,
-                note=note,
-                from_status=from_status,
-                to_status=to_status,
-                data=data,
-            )
-        ]
-    )
+def timeline_add(*, order: Order, actor, action: str, **details) -> OrderTimeline:
+    """Insert one timeline row: `timeline_row`'s (its `note`, `from_status`, `to_status`, `data`)."""
+    (row,) = insert_new([timeline_row(order=order, actor=actor, action=action, **details)])
     return row
 
 
@@ -75,7 +54,8 @@ def timeline_row(
     to_status: str = "",
     data: dict | None = None,
 ) -> OrderTimeline:
-    """The row `timeline_add` inserts, not yet saved (checkout inserts it with the order's lines)."""
+    """One timeline row, not yet saved (checkout inserts it with the order's lines). `action` and system
+    notes are codes; `states.timeline_entries` words them."""
     user, label = actor_label(actor)
     return OrderTimeline(
         order=order,
