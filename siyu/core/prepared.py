@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db import connections, router
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Model, QuerySet, signals
+from django.db.models.constants import OnConflict
 from django.db.models.query import get_related_populators
 from django.db.models.sql.subqueries import InsertQuery
 
@@ -227,8 +228,9 @@ class _CompiledInsert:
     sql: str
     compiler: Any  # SQLInsertCompiler: turns an instance's field values into parameters
     fields: list
-    returning: list
+    returning: list  # empty with ignore_conflicts: which rows went in is not known
     converters: dict
+    ignore_conflicts: bool = False
 
 
 _inserts = threading.local()
@@ -238,27 +240,31 @@ def _has_expression(compiler, fields: list, objs: Sequence[Model]) -> bool:
     return any(hasattr(compiler.prepare_value(f, compiler.pre_save_val(f, o)), "as_sql") for o in objs for f in fields)
 
 
-def _insert_compiled(model: type[Model], objs: Sequence[Model], db: str) -> _CompiledInsert | None:
+def _insert_compiled(
+    model: type[Model], objs: Sequence[Model], db: str, ignore_conflicts: bool = False
+) -> _CompiledInsert | None:
     """The INSERT for this many rows of `model`, compiled once; None when these rows hold an
     expression (F(), a database default...), whose SQL is not the plain statement's."""
     cache = getattr(_inserts, "cache", None)
     if cache is None:
         cache = _inserts.cache = {}
-    key = (model, len(objs), db)
+    key = (model, len(objs), db, ignore_conflicts)
     found = cache.get(key)
     if found is None:
         meta = model._meta
         fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
-        query = InsertQuery(model)
+        query = InsertQuery(model, on_conflict=OnConflict.IGNORE if ignore_conflicts else None)
         query.insert_values(fields, list(objs))
         compiler = query.get_compiler(using=db)
         if _has_expression(compiler, fields, objs):
             return None  # not cached: the next plain rows compile the plain statement
-        compiler.returning_fields = list(meta.db_returning_fields)
+        compiler.returning_fields = [] if ignore_conflicts else list(meta.db_returning_fields)
         ((sql, _),) = compiler.as_sql()
         query.objs = []  # the statement is kept, not these instances
         converters = compiler.get_converters([f.get_col(meta.db_table) for f in compiler.returning_fields])
-        found = cache[key] = _CompiledInsert(sql, compiler, fields, compiler.returning_fields, converters)
+        found = cache[key] = _CompiledInsert(
+            sql, compiler, fields, compiler.returning_fields, converters, ignore_conflicts
+        )
     return found
 
 
@@ -273,19 +279,24 @@ def _plain(model: type[Model], objs: Sequence[Model]) -> bool:
     return all(type(o) is model and o.pk is None for o in objs)
 
 
-def insert_new(objs: list[M]) -> list[M]:
+def insert_new(objs: list[M], *, ignore_conflicts: bool = False) -> list[M]:
     """INSERT new instances of one model in one statement, as `Model.save(force_insert=True)` (one)
     or `bulk_create` (several) would, and return them with their keys set. The statement is
     compiled once per thread, model and row count, and runs prepared (see `execute`); where that
-    could differ from Django's own path (see `_plain`), Django's own path runs."""
+    could differ from Django's own path (see `_plain`), Django's own path runs.
+
+    ignore_conflicts: rows a unique constraint refuses are skipped (ON CONFLICT DO NOTHING), as
+    `bulk_create(ignore_conflicts=True)` does; as there, no key is set on any instance."""
     if objs:
-        _insert_planned(objs, _insert_plan(objs))
+        _insert_planned(objs, _insert_plan(objs, ignore_conflicts), ignore_conflicts)
     return objs
 
 
-def _insert_planned(objs: list[M], plan: tuple[str, "_CompiledInsert", list[Any]] | None) -> None:
+def _insert_planned(
+    objs: list[M], plan: tuple[str, "_CompiledInsert", list[Any]] | None, ignore_conflicts: bool = False
+) -> None:
     if plan is None:
-        _django_insert(type(objs[0]), objs)
+        _django_insert(type(objs[0]), objs, ignore_conflicts)
         return
     db, compiled, params = plan
     _returned(objs, compiled, execute(connections[db], compiled.sql, params), db)
@@ -330,7 +341,9 @@ def _together_sql(parts: tuple[tuple[str, str], ...]) -> str:
     return f"WITH {ctes} {selects} ORDER BY 1, 2"
 
 
-def _insert_plan(objs: Sequence[Model]) -> tuple[str, "_CompiledInsert", list[Any]] | None:
+def _insert_plan(
+    objs: Sequence[Model], ignore_conflicts: bool = False
+) -> tuple[str, "_CompiledInsert", list[Any]] | None:
     """(database, compiled INSERT, parameters) for these new rows of one model, or None where
     Django's own path must run (see `_plain`, expressions)."""
     model = type(objs[0])
@@ -339,7 +352,7 @@ def _insert_plan(objs: Sequence[Model]) -> tuple[str, "_CompiledInsert", list[An
     db = router.db_for_write(model, instance=objs[0])
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]  # as save()
-    compiled = _insert_compiled(model, objs, db)
+    compiled = _insert_compiled(model, objs, db, ignore_conflicts)
     if compiled is None:
         return None
     compiler = compiled.compiler
@@ -353,7 +366,9 @@ def _insert_plan(objs: Sequence[Model]) -> tuple[str, "_CompiledInsert", list[An
 
 def _returned(objs: Sequence[Model], compiled: "_CompiledInsert", rows: Iterable, db: str) -> None:
     """Set what the INSERT returned (the keys) on the instances, now saved."""
-    if compiled.converters:
+    if not compiled.returning:  # ignore_conflicts: saved or skipped, as bulk_create leaves them
+        rows = [()] * len(objs)
+    elif compiled.converters:
         rows = compiled.compiler.apply_converters(rows, compiled.converters)
     for obj, row in zip(objs, rows, strict=True):
         for field, value in zip(compiled.returning, row, strict=True):
@@ -362,8 +377,8 @@ def _returned(objs: Sequence[Model], compiled: "_CompiledInsert", rows: Iterable
         obj._state.db = db
 
 
-def _django_insert(model: type[Model], objs: list[M]) -> list[M]:
-    if len(objs) > 1:
-        return model._default_manager.bulk_create(objs)  # type: ignore[return-value]  # of objs' model
+def _django_insert(model: type[Model], objs: list[M], ignore_conflicts: bool = False) -> list[M]:
+    if len(objs) > 1 or ignore_conflicts:
+        return model._default_manager.bulk_create(objs, ignore_conflicts=ignore_conflicts)  # type: ignore[return-value]  # of objs' model
     objs[0].save(force_insert=True)
     return objs

@@ -8,7 +8,7 @@ without promotions costs nothing: the event's payload says so before any query.
 from collections import defaultdict
 
 from siyu.core.events import event_order_id, subscribe
-from siyu.core.prepared import PreparedRead
+from siyu.core.prepared import PreparedRead, insert_new
 from siyu.orders.models import Order, OrderLine
 
 from .models import PromotionUse
@@ -47,9 +47,10 @@ def uses_on_place(event) -> None:
         for adjustment in adjustments:
             if adjustment.get("ref"):
                 discount[_split(f"{adjustment['kind']}:{adjustment['ref']}")] += int(adjustment.get("amount") or 0)
-    # ignore_conflicts: a promotion's own subscriber may have written its row already, with what it
-    # knows better (a free-shipping coupon's postage waived: siyu.promotions.coupons.checkout).
-    PromotionUse.objects.bulk_create(
+    # Compiled once (siyu/core/prepared.py). ignore_conflicts: a promotion's own subscriber may have
+    # written its row already, with what it knows better (a free-shipping coupon's postage waived:
+    # siyu.promotions.coupons.checkout).
+    insert_new(
         [
             PromotionUse(shop_id=event.shop_id, order_id=order_id, kind=kind, ref=ref, discount=amount)
             for (kind, ref), amount in discount.items()

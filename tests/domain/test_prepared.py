@@ -186,6 +186,27 @@ def test_insert_new_together_falls_back_to_one_insert_per_list_where_a_list_need
     assert OutboxEvent.objects.filter(pk=event.pk).exists()
 
 
+def test_insert_new_ignore_conflicts_skips_refused_rows_as_bulk_create_would(order, django_assert_num_queries):
+    """ON CONFLICT DO NOTHING, compiled once: new rows go in, a row the unique key refuses leaves the
+    stored one as it was, and (as with bulk_create(ignore_conflicts=True)) no key is set."""
+    from siyu.core.prepared import insert_new
+    from siyu.promotions.models import PromotionUse
+
+    def use(ref: str, discount: int) -> PromotionUse:
+        return PromotionUse(shop_id=order.shop_id, order=order, kind="coupon", ref=ref, discount=discount)
+
+    PromotionUse.objects.create(shop_id=order.shop_id, order=order, kind="coupon", ref="a", discount=100)
+    for attempt in range(2):  # compiled on the first, reused after
+        rows = [use("a", 999), use(f"b{attempt}", 50)]
+        with django_assert_num_queries(1):
+            assert insert_new(rows, ignore_conflicts=True) is rows
+        assert all(r.pk is None and r._state.adding is False and r._state.db == "default" for r in rows)
+        (lone,) = insert_new([use("a", 7)], ignore_conflicts=True)  # one row: also no save(), no error
+        assert lone.pk is None
+    stored = dict(PromotionUse.objects.filter(order=order).values_list("ref", "discount"))
+    assert stored == {"a": 100, "b0": 50, "b1": 50}
+
+
 def _prepared_statements() -> list[str]:
     from django.db import connection
 
