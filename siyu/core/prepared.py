@@ -230,7 +230,6 @@ class _CompiledInsert:
     fields: list
     returning: list  # empty with ignore_conflicts: which rows went in is not known
     converters: dict
-    ignore_conflicts: bool = False
 
 
 _inserts = threading.local()
@@ -262,9 +261,7 @@ def _insert_compiled(
         ((sql, _),) = compiler.as_sql()
         query.objs = []  # the statement is kept, not these instances
         converters = compiler.get_converters([f.get_col(meta.db_table) for f in compiler.returning_fields])
-        found = cache[key] = _CompiledInsert(
-            sql, compiler, fields, compiler.returning_fields, converters, ignore_conflicts
-        )
+        found = cache[key] = _CompiledInsert(sql, compiler, fields, compiler.returning_fields, converters)
     return found
 
 
